@@ -1,0 +1,187 @@
+"""ArcGISAuth: put it on any ``requests.Session`` and every request to a trusted host carries
+a fresh token.
+
+- The token goes only to hosts the connection trusts (the portal, servers proven federated
+  with it, hosts the user listed); other hosts get nothing.
+- It travels in the ``X-Esri-Authorization: Bearer`` header by default, or in the POST body;
+  the query string only when the user asks (URLs end up in logs and proxies).
+- A ``Referer`` header carries the token's referer, as referer-bound tokens require.
+- A 498/499 (HTTP status or JSON ``error.code``) invalidates the token, gets a fresh one and
+  sends the request once more (body rewound). A 403 is not retried: the user lacks rights.
+- requests strips only ``Authorization`` on a cross-host redirect; this strips the token
+  header, body field and query parameter too before the redirect is followed.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Callable, Optional
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+import requests
+from requests.auth import AuthBase
+from requests.utils import rewind_body
+
+from .handler import TokenHandler
+from .http import check_transport
+from .secrets import get_logger
+from .token import Token
+
+log = get_logger(__name__)
+
+PLACEMENTS = ("header", "body", "query")
+HEADER = "X-Esri-Authorization"
+_RETRY_CODES = (498, 499)
+_MAX_INSPECT = 1 << 20
+"""Bodies larger than this are data, not an error envelope: never read to look for 498."""
+
+Resolver = Callable[[str], Optional[TokenHandler]]
+
+
+class ArcGISAuth(AuthBase):
+    """requests auth that adds an ArcGIS token for trusted hosts and recovers from 498/499.
+
+    ``resolve(url)`` returns the TokenHandler whose token that URL may receive, or None.
+    """
+
+    def __init__(
+        self, resolve: Resolver, placement: str = "header", allow_http_loopback: bool = True
+    ) -> None:
+        if placement not in PLACEMENTS:
+            raise ValueError(f"placement must be one of {PLACEMENTS}")
+        self.resolve = resolve
+        self.placement = placement
+        self.allow_http_loopback = allow_http_loopback
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        handler = self.resolve(request.url or "")
+        if handler is None:
+            return request
+        self._attach(request, handler, retried=False)
+        return request
+
+    def _attach(
+        self, request: requests.PreparedRequest, handler: TokenHandler, retried: bool
+    ) -> None:
+        check_transport(request.url or "", "a token", "url", self.allow_http_loopback)
+        token = handler.token()
+        put_token(request, token, self.placement)
+        request.hooks["response"] = [
+            h for h in request.hooks["response"] if not isinstance(h, _Hook)
+        ]
+        request.hooks["response"].append(_Hook(self, handler, token.value, retried))
+
+
+class _Hook:
+    """The response hook of one request: redirect guard, then the one 498/499 retry."""
+
+    def __init__(self, auth: ArcGISAuth, handler: TokenHandler, value: str, retried: bool) -> None:
+        self.auth = auth
+        self.handler = handler
+        self.value = value
+        self.retried = retried
+
+    def __call__(self, response: requests.Response, **kwargs: Any) -> requests.Response:
+        request = response.request
+        if response.is_redirect:
+            target = urljoin(response.url, response.headers.get("location", ""))
+            if self.auth.resolve(target) is not self.handler:
+                strip_token(request)  # type: ignore[arg-type]
+            return response
+        if self.retried or token_rejected(response) is None:
+            return response
+        return self._retry(response, kwargs)
+
+    def _retry(self, response: requests.Response, kwargs: Any) -> requests.Response:
+        code = token_rejected(response)
+        log.info("server answered %s; refreshing the token and retrying once", code)
+        self.handler.invalidate(self.value)
+        retry = response.request.copy()
+        strip_token(retry)
+        if getattr(retry, "_body_position", None) is not None:
+            rewind_body(retry)
+        self.auth._attach(retry, self.handler, retried=True)
+        response.close()
+        connection = response.connection  # type: ignore[attr-defined]
+        new: requests.Response = connection.send(retry, **kwargs)
+        new.history.append(response)
+        new.request = retry
+        for hook in retry.hooks["response"]:
+            new = hook(new, **kwargs) or new
+        return new
+
+
+def token_rejected(response: requests.Response) -> Optional[int]:
+    """498 or 499 when the response says the token is invalid or missing, else None."""
+    if response.status_code in _RETRY_CODES:
+        return response.status_code
+    kind = response.headers.get("Content-Type", "")
+    if not any(t in kind for t in ("json", "text/plain", "javascript")) and kind:
+        return None
+    length = response.headers.get("Content-Length")
+    if length is not None and length.isdigit() and int(length) > _MAX_INSPECT:
+        return None
+    head = response.content[:_MAX_INSPECT].lstrip()
+    if not head.startswith(b"{") or b'"error"' not in head and b'"status"' not in head:
+        return None
+    try:
+        payload = json.loads(head)
+    except ValueError:
+        return None
+    if not isinstance(payload, dict):
+        return None
+    error = payload.get("error")
+    code = error.get("code") if isinstance(error, dict) else payload.get("code")
+    if str(payload.get("status", "")).lower() != "error" and not isinstance(error, dict):
+        return None
+    try:
+        number = int(code)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return number if number in _RETRY_CODES else None
+
+
+def put_token(request: requests.PreparedRequest, token: Token, placement: str) -> None:
+    """Attach ``token`` to ``request`` in the chosen place, with its Referer."""
+    if token.referer:
+        request.headers["Referer"] = token.referer
+    if placement == "body" and _is_form(request):
+        _set_form(request, token.value)
+    elif placement == "query":
+        request.url = _with_query_token(request.url or "", token.value)
+    else:
+        request.headers[HEADER] = f"Bearer {token.value}"
+
+
+def strip_token(request: requests.PreparedRequest) -> None:
+    """Remove every trace of a token this auth attached (header, body field, query, Referer)."""
+    request.headers.pop(HEADER, None)
+    request.headers.pop("Referer", None)
+    if _is_form(request):
+        _set_form(request, None)
+    request.url = _with_query_token(request.url or "", None)
+
+
+def _is_form(request: requests.PreparedRequest) -> bool:
+    kind = request.headers.get("Content-Type", "")
+    return "application/x-www-form-urlencoded" in kind and isinstance(request.body, (str, bytes))
+
+
+def _set_form(request: requests.PreparedRequest, value: Optional[str]) -> None:
+    body = request.body
+    text = body.decode("utf-8") if isinstance(body, bytes) else str(body or "")
+    fields = [(k, v) for k, v in parse_qsl(text, keep_blank_values=True) if k != "token"]
+    if value is not None:
+        fields.append(("token", value))
+    request.body = urlencode(fields)
+    request.prepare_content_length(request.body)
+
+
+def _with_query_token(url: str, value: Optional[str]) -> str:
+    parts = urlsplit(url)
+    fields = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "token"]
+    if value is None and len(fields) == len(parse_qsl(parts.query, keep_blank_values=True)):
+        return url
+    if value is not None:
+        fields.append(("token", value))
+    return urlunsplit(parts._replace(query=urlencode(fields)))

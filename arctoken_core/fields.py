@@ -1,0 +1,237 @@
+"""Checks of what a user typed, one source for the core, the CLI and the toolbox dialog.
+
+:func:`check` returns every problem at once (the toolbox shows each on its own parameter);
+:class:`~arctoken_core.connection.Connection` raises the first error as a ConfigError.
+No network access happens here, so the tool dialog can call it on every keystroke.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any, List, Mapping, Optional, Tuple
+from urllib.parse import urlsplit
+
+from .errors import ConfigError
+from .http import is_loopback
+from .urls import normalise_portal_url, normalise_server_url
+
+KINDS = ("online", "portal", "server", "pro", "apikey", "app")
+KIND_LABELS = {
+    "online": "ArcGIS Online",
+    "portal": "ArcGIS Enterprise portal",
+    "server": "ArcGIS Server (standalone)",
+    "pro": "ArcGIS Pro active portal",
+    "apikey": "API key",
+    "app": "App credentials",
+}
+PASSWORD_KINDS = ("online", "portal", "server")
+FEDERATING_KINDS = ("online", "portal", "pro")
+MIN_EXPIRATION, MAX_EXPIRATION = 1, 20160
+"""Minutes; 20,160 (14 days) is the largest lifetime any ArcGIS token service grants."""
+DEFAULT_EXPIRATION = 60
+DEFAULT_REFERER = "arctokentools"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong (``error``) or worth knowing (``warning``) about one field."""
+
+    field: str
+    message: str
+    severity: str = "error"
+
+    def as_error(self) -> ConfigError:
+        """This problem as the ConfigError the core raises."""
+        return ConfigError(self.field, self.message)
+
+
+def check(values: Mapping[str, Any]) -> List[Problem]:
+    """Every problem with a connection's fields, errors and warnings, in field order."""
+    kind = str(values.get("kind") or "")
+    if kind not in KINDS:
+        return [Problem("kind", f"must be one of: {', '.join(KINDS)} (got {kind!r})")]
+    problems: List[Problem] = []
+    problems += _check_url(
+        kind, values.get("url"), "url", bool(values.get("allow_http_loopback", True))
+    )
+    problems += _check_credentials(kind, values)
+    problems += _check_expiration(values.get("expiration"))
+    problems += _check_server_url(kind, values)
+    problems += _check_proxy(values)
+    problems += _check_tls(values)
+    problems += _check_referer(values.get("referer"))
+    return problems
+
+
+def proxy_parts(raw: str) -> Tuple[str, Optional[str], Optional[int]]:
+    """(scheme, host, port) of a proxy typed as ``host:port`` or ``http://host:port``."""
+    text = raw.strip()
+    parts = urlsplit(text if "://" in text else "http://" + text)
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    return parts.scheme, parts.hostname, port
+
+
+def _check_url(kind: str, raw: Any, field: str, allow_loopback: bool) -> List[Problem]:
+    if not raw:
+        if kind in ("portal", "server"):
+            example = (
+                "https://gis.example.com/portal"
+                if kind == "portal"
+                else ("https://gis.example.com/arcgis")
+            )
+            return [Problem(field, f"is required for {KIND_LABELS[kind]}; e.g. {example}")]
+        return []
+    try:
+        url = (
+            normalise_server_url(str(raw), field)
+            if kind == "server"
+            else (normalise_portal_url(str(raw), field))
+        )
+    except ConfigError as exc:
+        return [Problem(field, exc.reason)]
+    return _check_scheme(url, field, allow_loopback)
+
+
+def _check_scheme(url: str, field: str, allow_loopback: bool) -> List[Problem]:
+    parts = urlsplit(url)
+    if parts.scheme == "https":
+        return []
+    if allow_loopback and is_loopback(parts.hostname):
+        return [
+            Problem(
+                field, "uses plain http: allowed only because the host is this machine", "warning"
+            )
+        ]
+    return [
+        Problem(
+            field,
+            f"must use https:// ({parts.hostname} is not this machine); "
+            "passwords and tokens are never sent over plain http",
+        )
+    ]
+
+
+def _check_credentials(kind: str, values: Mapping[str, Any]) -> List[Problem]:
+    needs = {
+        "online": (("username", "the account's username"), ("password", "the password")),
+        "portal": (("username", "the account's username"), ("password", "the password")),
+        "server": (("username", "the account's username"), ("password", "the password")),
+        "app": (("client_id", "the app's client ID"), ("client_secret", "the app's client secret")),
+        "apikey": (("api_key", "the API key"),),
+        "pro": (),
+    }[kind]
+    problems = []
+    for field, what in needs:
+        value = values.get(field)
+        if value is None or not str(_reveal(value)).strip():
+            problems.append(Problem(field, f"is required for {KIND_LABELS[kind]}: give {what}"))
+    return problems
+
+
+def _check_expiration(raw: Any) -> List[Problem]:
+    if raw is None or raw == "":
+        return []
+    try:
+        minutes = int(raw)
+        exact = float(raw) == minutes
+    except (TypeError, ValueError):
+        return [Problem("expiration", f"must be a whole number of minutes (got {raw!r})")]
+    if not exact or not MIN_EXPIRATION <= minutes <= MAX_EXPIRATION:
+        return [
+            Problem(
+                "expiration",
+                f"must be {MIN_EXPIRATION} to {MAX_EXPIRATION} minutes "
+                f"(14 days, the longest ArcGIS grants); got {raw}",
+            )
+        ]
+    return []
+
+
+def _check_server_url(kind: str, values: Mapping[str, Any]) -> List[Problem]:
+    raw = values.get("server_url")
+    if not raw:
+        return []
+    if kind not in FEDERATING_KINDS:
+        return [
+            Problem(
+                "server_url",
+                "a federated server goes with an ArcGIS Online, Enterprise "
+                "portal or ArcGIS Pro connection; clear it or change the connection type",
+            )
+        ]
+    try:
+        url = normalise_server_url(str(raw), "server_url")
+    except ConfigError as exc:
+        return [Problem("server_url", exc.reason)]
+    return _check_scheme(url, "server_url", bool(values.get("allow_http_loopback", True)))
+
+
+def _check_proxy(values: Mapping[str, Any]) -> List[Problem]:
+    raw = values.get("proxy")
+    if not raw:
+        if values.get("proxy_username") or values.get("proxy_password"):
+            return [
+                Problem(
+                    "proxy",
+                    "proxy credentials were given without a proxy: add the "
+                    "proxy as host:port, or clear the proxy username and password",
+                )
+            ]
+        return []
+    scheme, host, port = proxy_parts(str(raw))
+    if scheme not in ("http", "https"):
+        return [Problem("proxy", f"scheme {scheme}:// is not supported; use http://host:port")]
+    if not host or any(c.isspace() for c in str(raw).strip()):
+        return [Problem("proxy", f"has no host: give it as host:port (got {raw!r})")]
+    if port is None or port <= 0:
+        return [Problem("proxy", f"needs a port, e.g. {host}:8080 (got {raw!r})")]
+    if values.get("proxy_password") and not values.get("proxy_username"):
+        return [Problem("proxy_username", "a proxy password needs a proxy username")]
+    return []
+
+
+def _check_tls(values: Mapping[str, Any]) -> List[Problem]:
+    bundle = values.get("ca_bundle")
+    problems = []
+    if bundle and not os.path.isfile(str(bundle)):
+        problems.append(
+            Problem(
+                "ca_bundle",
+                f"file not found: {bundle}; give the path of a PEM "
+                "file with your organisation's CA certificates",
+            )
+        )
+    if values.get("verify") is False:
+        problems.append(
+            Problem(
+                "verify",
+                "certificate checks are off: anyone on the network "
+                "path can read the password and tokens",
+                "warning",
+            )
+        )
+    return problems
+
+
+def _check_referer(raw: Any) -> List[Problem]:
+    if raw is None:
+        return []
+    text = str(raw)
+    if not text.strip() or any(c in text for c in "\r\n\t"):
+        return [
+            Problem(
+                "referer",
+                f"must be a single line of text such as {DEFAULT_REFERER} "
+                "or https://myapp.example.com",
+            )
+        ]
+    return []
+
+
+def _reveal(value: Any) -> Any:
+    reveal = getattr(value, "reveal", None)
+    return reveal() if callable(reveal) else value

@@ -1,0 +1,349 @@
+"""The one place a ``requests.Session`` is made, and the one place ArcGIS replies are read.
+
+Every call made by this package (token requests included) goes through a session from
+:func:`make_session`, so the proxy, TLS and timeout settings the user chose apply to all of
+them. Idempotent calls are retried with backoff on connection errors, 429 and 5xx; a POST is
+retried only when the connection was never made (nothing reached the server).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, Mapping, Optional, Tuple, Union
+from urllib.parse import quote, urlsplit, urlunsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from . import __version__
+from .errors import (
+    ArcGISServiceError,
+    InsecureTransportError,
+    InvalidTokenError,
+    PermissionDeniedError,
+    ProxyError,
+    ResponseFormatError,
+    TLSError,
+    TokenRequiredError,
+    TransportError,
+)
+from .secrets import Secret, get_logger, redact
+
+log = get_logger(__name__)
+
+IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+USER_AGENT = f"arctoken/{__version__} python-requests/{requests.__version__}"
+
+Timeout = Tuple[float, float]
+Sleep = Callable[[float], None]
+
+
+@dataclass(frozen=True)
+class HttpSettings:
+    """How to reach ArcGIS: proxy, TLS, timeouts and retries. Validated by ``connection``."""
+
+    proxy: Optional[str] = None
+    proxy_username: Optional[str] = None
+    proxy_password: Optional[Secret] = None
+    use_system_proxy: bool = True
+    verify: bool = True
+    ca_bundle: Optional[str] = None
+    timeout: Timeout = (10.0, 60.0)
+    retries: int = 3
+    backoff: float = 0.5
+    retry_after_cap: float = 30.0
+    allow_http_loopback: bool = True
+
+    def proxy_url(self) -> Optional[str]:
+        """The explicit proxy as a URL with its credentials, or None to use no/system proxy."""
+        if not self.proxy:
+            return None
+        parts = urlsplit(self.proxy if "://" in self.proxy else "http://" + self.proxy)
+        if not self.proxy_username:
+            return urlunsplit(parts)
+        password = self.proxy_password.reveal() if self.proxy_password else ""
+        userinfo = quote(self.proxy_username, safe="") + ":" + quote(password, safe="")
+        host = parts.netloc.rsplit("@", 1)[-1]
+        return urlunsplit((parts.scheme, f"{userinfo}@{host}", parts.path, "", ""))
+
+
+class RetryingAdapter(HTTPAdapter):
+    """An adapter that applies default timeouts and retries with capped, honest backoff."""
+
+    def __init__(self, settings: HttpSettings, sleep: Sleep = time.sleep) -> None:
+        super().__init__(max_retries=0)
+        self._settings = settings
+        self._sleep = sleep
+
+    def send(  # type: ignore[override]
+        self, request: requests.PreparedRequest, timeout: Any = None, **kwargs: Any
+    ) -> requests.Response:
+        """Send with the default timeout; retry what is safe to retry."""
+        if timeout is None:
+            timeout = self._settings.timeout
+        method = (request.method or "GET").upper()
+        attempt = 0
+        while True:
+            try:
+                response = super().send(request, timeout=timeout, **kwargs)
+            except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+                if not self._may_retry_error(exc, method, attempt):
+                    raise
+                delay = self._backoff(attempt)
+                log.info("retrying %s %s after %s (%.1fs)", method, request.url, _kind(exc), delay)
+            else:
+                if not self._may_retry_status(response, method, attempt):
+                    return response
+                delay = self._retry_after(response, attempt)
+                log.info(
+                    "retrying %s %s after HTTP %s (%.1fs)",
+                    method,
+                    request.url,
+                    response.status_code,
+                    delay,
+                )
+                response.close()
+            attempt += 1
+            self._sleep(delay)
+
+    def _may_retry_error(self, exc: Exception, method: str, attempt: int) -> bool:
+        if attempt >= self._settings.retries:
+            return False
+        if isinstance(exc, (requests.exceptions.SSLError, requests.exceptions.ProxyError)):
+            return False
+        never_sent = isinstance(exc, requests.exceptions.ConnectTimeout) or (
+            isinstance(exc, requests.exceptions.ConnectionError)
+            and "NewConnectionError" in repr(exc)
+        )
+        return never_sent or method in IDEMPOTENT
+
+    def _may_retry_status(self, response: requests.Response, method: str, attempt: int) -> bool:
+        return (
+            attempt < self._settings.retries
+            and response.status_code in RETRY_STATUSES
+            and method in IDEMPOTENT
+        )
+
+    def _backoff(self, attempt: int) -> float:
+        delay: float = self._settings.backoff * (2**attempt)
+        return min(delay, self._settings.retry_after_cap)
+
+    def _retry_after(self, response: requests.Response, attempt: int) -> float:
+        header = response.headers.get("Retry-After", "")
+        try:
+            wanted = float(str(header))
+        except ValueError:
+            return self._backoff(attempt)
+        return max(0.0, min(wanted, self._settings.retry_after_cap))
+
+
+def make_session(settings: HttpSettings, sleep: Sleep = time.sleep) -> requests.Session:
+    """A session with the user's proxy, TLS and timeout choices applied to every request."""
+    session = requests.Session()
+    adapter = RetryingAdapter(settings, sleep)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    session.headers["User-Agent"] = USER_AGENT
+    explicit = settings.proxy_url()
+    if explicit:
+        session.trust_env = False
+        session.proxies = {"http": explicit, "https": explicit}
+    else:
+        session.trust_env = settings.use_system_proxy
+    session.verify = settings.ca_bundle if settings.ca_bundle else settings.verify
+    return session
+
+
+def is_loopback(host: Optional[str]) -> bool:
+    """True for localhost, 127.0.0.0/8 and ::1: the only hosts plain http may reach."""
+    if not host:
+        return False
+    host = host.strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_transport(url: str, what: str, field: str, allow_http_loopback: bool) -> None:
+    """Refuse to send ``what`` (a password, a token) over plain http except to loopback.
+
+    Raises InsecureTransportError naming ``field``; logs a warning for allowed loopback http.
+    """
+    parts = urlsplit(url)
+    if parts.scheme == "https":
+        return
+    if parts.scheme == "http" and allow_http_loopback and is_loopback(parts.hostname):
+        log.warning("sending %s over plain http to %s (loopback only)", what, parts.hostname)
+        return
+    raise InsecureTransportError(
+        field,
+        f"refusing to send {what} over {parts.scheme or 'an unknown scheme'} to "
+        f"{parts.hostname or url}; use an https:// URL",
+    )
+
+
+def call(
+    session: requests.Session,
+    method: str,
+    url: str,
+    *,
+    params: Optional[Mapping[str, Any]] = None,
+    data: Optional[Mapping[str, Any]] = None,
+    headers: Optional[Mapping[str, str]] = None,
+    what: str = "request",
+) -> requests.Response:
+    """Send one request, turning transport failures into typed, redacted errors."""
+    try:
+        return session.request(method, url, params=params, data=data, headers=headers)
+    except requests.exceptions.ProxyError as exc:
+        raise ProxyError(_proxy_message(exc, url)) from None
+    except requests.exceptions.SSLError as exc:
+        raise TLSError(
+            f"{what}: the certificate of {_origin(url)} could not be verified "
+            f"({_short(exc)}); check the CA bundle setting or the server's certificate"
+        ) from None
+    except requests.exceptions.Timeout:
+        raise TransportError(
+            f"{what}: {_origin(url)} did not answer in time; check the URL, the network "
+            "and the proxy settings, or raise the timeout"
+        ) from None
+    except requests.exceptions.RequestException as exc:
+        raise TransportError(
+            f"{what}: could not reach {_origin(url)} ({_short(exc)}); check the URL, the "
+            "network and the proxy settings"
+        ) from None
+
+
+def read_json(response: requests.Response, what: str = "request") -> Dict[str, Any]:
+    """Parse an ArcGIS JSON reply whatever its content type; raise typed errors for failures.
+
+    A reply failed when HTTP >= 400 or the JSON holds ``error`` or ``status: error``.
+    """
+    payload = _parse_body(response, what)
+    if payload is not None:
+        raise_for_envelope(payload, what)
+    if response.status_code >= 400:
+        raise _http_status_error(response, what)
+    if payload is None:
+        raise ResponseFormatError(_not_json_message(response, what))
+    return payload
+
+
+def raise_for_envelope(payload: Mapping[str, Any], what: str = "request") -> None:
+    """Raise the typed error an ArcGIS error envelope stands for; return if there is none."""
+    error = payload.get("error")
+    if isinstance(error, Mapping):
+        raise error_from_code(
+            _int_or_none(error.get("code")),
+            str(error.get("message") or error.get("error_description") or "error"),
+            _details(error.get("details")),
+        )
+    if str(payload.get("status", "")).lower() == "error":
+        messages = _details(payload.get("messages"))
+        raise error_from_code(
+            _int_or_none(payload.get("code")), messages[0] if messages else "error", messages[1:]
+        )
+
+
+def error_from_code(code: Optional[int], message: str, details: Any = ()) -> ArcGISServiceError:
+    """The ArcGISServiceError subclass for an ArcGIS error code (498, 499, 403...)."""
+    kinds = {498: InvalidTokenError, 499: TokenRequiredError, 403: PermissionDeniedError}
+    cls = kinds.get(code or 0, ArcGISServiceError)
+    return cls(code, redact(message), [redact(d) for d in _details(details)])
+
+
+def _parse_body(response: requests.Response, what: str) -> Optional[Dict[str, Any]]:
+    text = response.content.decode(response.encoding or "utf-8", errors="replace").strip()
+    if not text or not text.startswith(("{", "[")):
+        return None
+    try:
+        payload = json.loads(text)
+    except ValueError:
+        raise ResponseFormatError(
+            f"{what}: {_origin(response.url)} sent malformed JSON; the server or a proxy "
+            "in between may be failing"
+        ) from None
+    if not isinstance(payload, dict):
+        raise ResponseFormatError(
+            f"{what}: {_origin(response.url)} sent JSON that is not an object"
+        )
+    return payload
+
+
+def _not_json_message(response: requests.Response, what: str) -> str:
+    origin = _origin(response.url)
+    if not response.content.strip():
+        return f"{what}: {origin} sent an empty reply; check the URL"
+    if b"<html" in response.content[:2000].lower() or "html" in response.headers.get(
+        "Content-Type", ""
+    ):
+        return (
+            f"{what}: {origin} sent an HTML page instead of ArcGIS JSON (a login page of a "
+            "proxy or web adaptor?); check the URL and whether web-tier sign-in is required"
+        )
+    return f"{what}: {origin} did not send ArcGIS JSON; check the URL"
+
+
+def _http_status_error(response: requests.Response, what: str) -> ArcGISServiceError:
+    status = response.status_code
+    if status == 401 and "WWW-Authenticate" in response.headers:
+        return ArcGISServiceError(
+            401,
+            f"{what}: {_origin(response.url)} asks for web-tier sign-in "
+            f"({response.headers['WWW-Authenticate'].split(' ')[0]}), not an ArcGIS token",
+        )
+    return error_from_code(status, f"{what}: HTTP {status} {response.reason or ''}".strip())
+
+
+def _details(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value] if value else []
+    if isinstance(value, (list, tuple)):
+        return [str(v) for v in value]
+    return [str(value)]
+
+
+def _int_or_none(value: Any) -> Optional[int]:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _origin(url: Union[str, None]) -> str:
+    parts = urlsplit(url or "")
+    return f"{parts.scheme}://{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+
+
+def _short(exc: BaseException) -> str:
+    text = redact(str(exc))
+    for marker in ("certificate verify failed", "Connection refused", "Name or service not known"):
+        if marker in text:
+            return marker
+    return text[:160]
+
+
+def _kind(exc: BaseException) -> str:
+    return type(exc).__name__
+
+
+def _proxy_message(exc: BaseException, url: str) -> str:
+    text = str(exc)
+    if "407" in text:
+        return (
+            "the proxy refused the proxy credentials (HTTP 407); check the proxy username "
+            "and password"
+        )
+    return (
+        f"could not reach {_origin(url)} through the proxy ({_short(exc)}); check the proxy "
+        "URL and port"
+    )

@@ -1,0 +1,313 @@
+"""How each kind of connection obtains a token. One small class per way of signing in.
+
+A provider does exactly one sign-in per :meth:`fetch` call and never retries on refused
+credentials: the handler decides when to call it, and accounts lock after a few failures.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Dict, Mapping, Optional
+
+import requests
+
+from .clock import Clock
+from .errors import (
+    AccountLockedError,
+    ArcGISServiceError,
+    AuthenticationError,
+    InvalidTokenError,
+    ResponseFormatError,
+    SignInRequiredError,
+)
+from .http import call, check_transport, read_json
+from .secrets import Secret, get_logger, mask_token
+from .token import Token, clock_skew, epoch_seconds, to_local
+
+try:
+    from typing import Protocol
+except ImportError:  # pragma: no cover - Python < 3.8 is not supported anyway
+    Protocol = object  # type: ignore[assignment]
+
+log = get_logger(__name__)
+
+_LOCK_WORDS = ("lock", "too many", "attempts")
+
+
+class TokenProvider(Protocol):
+    """Anything that can sign in once and return a fresh :class:`Token`."""
+
+    audience: str
+
+    def fetch(self) -> Token:
+        """Sign in once; raise AuthenticationError on refused credentials (never retry)."""
+        ...
+
+
+def token_from_reply(
+    payload: Mapping[str, Any],
+    response: requests.Response,
+    now: float,
+    *,
+    referer: Optional[str],
+    audience: str,
+) -> Token:
+    """Build a Token from a generateToken reply, correcting ``expires`` for server clock skew."""
+    value = payload.get("token")
+    if not isinstance(value, str) or not value:
+        raise ResponseFormatError("the token service replied without a token")
+    skew = clock_skew(response.headers, now)
+    if skew:
+        log.warning("the server's clock is %.0f s off ours; correcting token expiry", skew)
+    return Token(
+        value=value,
+        expires_at=to_local(epoch_seconds(payload.get("expires")), skew),
+        issued_at=now,
+        referer=referer,
+        ssl=bool(payload.get("ssl", False)),
+        audience=audience,
+    )
+
+
+def authentication_error(error: ArcGISServiceError, who: str, where: str) -> AuthenticationError:
+    """Turn a token service's refusal into AuthenticationError (or AccountLockedError)."""
+    text = " ".join([error.server_message, *error.details]).lower()
+    reason = "; ".join(error.details) or error.server_message
+    if any(word in text for word in _LOCK_WORDS):
+        return AccountLockedError(
+            f"{where} says the account {who} is locked ({reason}); wait for the lockout to "
+            "end or ask your administrator. No further attempts were made."
+        )
+    return AuthenticationError(
+        f"{where} refused the sign-in for {who} ({reason}); check the username (it is "
+        "case-sensitive) and the password. Not retried, so the account does not lock."
+    )
+
+
+class GenerateTokenProvider:
+    """``generateToken`` with a username and password (portal, Online or standalone server)."""
+
+    def __init__(
+        self,
+        session: requests.Session,
+        token_url: str,
+        username: str,
+        password: Secret,
+        *,
+        referer: str,
+        expiration: int,
+        clock: Clock,
+        audience: str,
+        allow_http_loopback: bool = True,
+    ) -> None:
+        check_transport(token_url, "a password", "url", allow_http_loopback)
+        self.session = session
+        self.token_url = token_url
+        self.username = username
+        self.password = password
+        self.referer = referer
+        self.expiration = expiration
+        self.clock = clock
+        self.audience = audience
+
+    def fetch(self) -> Token:
+        """POST the credentials once (in the body, never the URL) and return the token."""
+        form = {
+            "username": self.username,
+            "password": self.password.reveal(),
+            "client": "referer",
+            "referer": self.referer,
+            "expiration": str(self.expiration),
+            "f": "json",
+        }
+        response = call(self.session, "POST", self.token_url, data=form, what="sign-in")
+        now = self.clock()
+        try:
+            payload = read_json(response, "sign-in")
+        except ArcGISServiceError as exc:
+            if exc.code in (400, 401, 403) or exc.code is None:
+                raise authentication_error(exc, repr(self.username), self.token_url) from None
+            raise
+        token = token_from_reply(
+            payload, response, now, referer=self.referer, audience=self.audience
+        )
+        log.info(
+            "signed in as %s at %s (%s)", self.username, self.token_url, mask_token(token.value)
+        )
+        return token
+
+
+class FederatedExchangeProvider:
+    """Exchange a portal token for a token of a server federated with that portal."""
+
+    def __init__(
+        self,
+        session: requests.Session,
+        portal_token: Callable[[], Token],
+        invalidate_portal_token: Callable[[str], None],
+        token_url: str,
+        server_root: str,
+        *,
+        referer: str,
+        expiration: int,
+        clock: Clock,
+        allow_http_loopback: bool = True,
+    ) -> None:
+        check_transport(token_url, "a token", "url", allow_http_loopback)
+        self.session = session
+        self.portal_token = portal_token
+        self.invalidate_portal_token = invalidate_portal_token
+        self.token_url = token_url
+        self.server_root = server_root
+        self.referer = referer
+        self.expiration = expiration
+        self.clock = clock
+        self.audience = server_root
+
+    def fetch(self) -> Token:
+        """Exchange once; if the portal token was rejected (498), refresh it and try once more."""
+        try:
+            return self._exchange(self.portal_token())
+        except InvalidTokenError:
+            log.info("portal token rejected during exchange; refreshing it once")
+        return self._exchange(self.portal_token())
+
+    def _exchange(self, portal: Token) -> Token:
+        form = {
+            "token": portal.value,
+            "serverUrl": self.server_root,
+            "request": "getToken",
+            "referer": self.referer,
+            "expiration": str(self.expiration),
+            "f": "json",
+        }
+        headers = {"Referer": portal.referer} if portal.referer else None
+        response = call(
+            self.session, "POST", self.token_url, data=form, headers=headers, what="token exchange"
+        )
+        now = self.clock()
+        try:
+            payload = read_json(response, "token exchange")
+        except InvalidTokenError:
+            self.invalidate_portal_token(portal.value)
+            raise
+        return token_from_reply(
+            payload, response, now, referer=self.referer, audience=self.audience
+        )
+
+
+class AppCredentialsProvider:
+    """OAuth 2.0 ``client_credentials`` for an app (``expires_in`` is SECONDS)."""
+
+    def __init__(
+        self,
+        session: requests.Session,
+        portal: str,
+        client_id: str,
+        client_secret: Secret,
+        *,
+        expiration: int,
+        clock: Clock,
+        allow_http_loopback: bool = True,
+    ) -> None:
+        self.token_url = f"{portal}/sharing/rest/oauth2/token"
+        check_transport(self.token_url, "a client secret", "url", allow_http_loopback)
+        self.session = session
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.expiration = expiration
+        self.clock = clock
+        self.audience = portal
+
+    def fetch(self) -> Token:
+        """POST the app credentials once and return the access token."""
+        form = {
+            "grant_type": "client_credentials",
+            "client_id": self.client_id,
+            "client_secret": self.client_secret.reveal(),
+            "expiration": str(self.expiration),
+            "f": "json",
+        }
+        response = call(self.session, "POST", self.token_url, data=form, what="app sign-in")
+        now = self.clock()
+        try:
+            payload = read_json(response, "app sign-in")
+        except ArcGISServiceError as exc:
+            if exc.code in (400, 401) or exc.code is None:
+                raise authentication_error(exc, f"app {self.client_id!r}", self.token_url) from None
+            raise
+        value = payload.get("access_token")
+        seconds = payload.get("expires_in")
+        if not isinstance(value, str) or not isinstance(seconds, (int, float)):
+            raise ResponseFormatError("the OAuth token reply lacks access_token or expires_in")
+        return Token(
+            value=value,
+            expires_at=now + float(seconds),
+            issued_at=now,
+            ssl=bool(payload.get("ssl", False)),
+            audience=self.audience,
+        )
+
+
+class ApiKeyProvider:
+    """A static API key: nothing to sign in to, only an optional expiry to respect."""
+
+    def __init__(
+        self, key: Secret, *, audience: str, clock: Clock, expires_at: Optional[float] = None
+    ) -> None:
+        self.key = key
+        self.audience = audience
+        self.clock = clock
+        self.expires_at = expires_at
+
+    def fetch(self) -> Token:
+        """Return the key as a token; an expired key is an AuthenticationError (not refreshable)."""
+        now = self.clock()
+        if self.expires_at is not None and self.expires_at <= now:
+            raise AuthenticationError(
+                "api_key: the API key has expired; create a new key in your portal"
+            )
+        forever = now + 10 * 365 * 86400.0
+        return Token(
+            value=self.key.reveal(),
+            expires_at=self.expires_at if self.expires_at is not None else forever,
+            issued_at=now,
+            audience=self.audience,
+        )
+
+
+SigninSource = Callable[[], Optional[Dict[str, Any]]]
+
+
+def arcpy_signin() -> Optional[Dict[str, Any]]:
+    """``arcpy.GetSigninToken()``, imported only when the ``pro`` kind is used."""
+    import arcpy  # noqa: PLC0415 - arcpy exists only inside ArcGIS Pro
+
+    result: Optional[Dict[str, Any]] = arcpy.GetSigninToken()
+    return result
+
+
+class ProSigninProvider:
+    """ArcGIS Pro's own sign-in: asks Pro each time, since Pro refreshes its token itself."""
+
+    def __init__(self, signin: SigninSource, *, audience: str, clock: Clock) -> None:
+        self.signin = signin
+        self.audience = audience
+        self.clock = clock
+
+    def fetch(self) -> Token:
+        """Ask Pro for its token; not signed in is a SignInRequiredError saying what to do."""
+        info = self.signin()
+        if not info or not info.get("token"):
+            raise SignInRequiredError(
+                "ArcGIS Pro is not signed in to a portal; sign in (Project > Portals, or the "
+                "sign-in link at the top right of Pro) and run the tool again"
+            )
+        now = self.clock()
+        return Token(
+            value=str(info["token"]),
+            expires_at=epoch_seconds(info.get("expires"), "expires"),
+            issued_at=now,
+            referer=str(info["referer"]) if info.get("referer") else None,
+            ssl=True,
+            audience=self.audience,
+        )

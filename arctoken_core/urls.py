@@ -1,0 +1,110 @@
+"""URL normalisation and comparison for portals and servers (parsed, never by regex).
+
+Users paste every form of a URL: a bare host, a trailing slash, ``/sharing/rest``,
+``/arcgis/rest/services/...``, ``/home/index.html``. These functions turn them into one root
+per portal or server, and compare roots by their parsed host, port and path, so that
+``https://evil.example/foo.arcgis.com`` never passes for ``foo.arcgis.com``.
+"""
+
+from __future__ import annotations
+
+from typing import Optional, Tuple
+from urllib.parse import urlsplit, urlunsplit
+
+from .errors import ConfigError
+
+ONLINE_URL = "https://www.arcgis.com"
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+_PORTAL_TAILS = ("/sharing/rest", "/sharing", "/home")
+_SERVER_TAILS = ("/rest/services", "/rest", "/admin", "/tokens", "/manager", "/services")
+
+OriginKey = Tuple[str, int]
+RootKey = Tuple[str, int, str]
+
+
+def _split(raw: str, field: str) -> Tuple[str, str, str]:
+    text = (raw or "").strip()
+    if not text:
+        raise ConfigError(field, "is empty; give a URL such as https://gis.example.com/portal")
+    if any(c.isspace() for c in text):
+        raise ConfigError(field, f"contains spaces: {text!r}; paste the URL without spaces")
+    if "://" not in text:
+        text = "https://" + text
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError:
+        raise ConfigError(field, f"is not a valid URL: {text!r}; check the host and port") from None
+    if parts.scheme not in ("http", "https"):
+        raise ConfigError(field, f"must start with https:// (got {parts.scheme}://)")
+    if not parts.hostname:
+        raise ConfigError(field, f"has no host name: {text!r}")
+    if parts.username or parts.password:
+        raise ConfigError(field, "must not contain credentials; use the username field")
+    netloc = parts.hostname.lower()
+    if ":" in netloc:
+        netloc = f"[{netloc}]"
+    if port is not None:
+        netloc += f":{port}"
+    return parts.scheme, netloc, parts.path
+
+
+def _cut(path: str, tails: Tuple[str, ...]) -> str:
+    lowered = path.lower()
+    for tail in tails:
+        index = lowered.find(tail)
+        if index >= 0 and (len(lowered) == index + len(tail) or lowered[index + len(tail)] == "/"):
+            return path[:index]
+    return path
+
+
+def normalise_portal_url(raw: Optional[str], field: str = "url") -> str:
+    """The portal root (``https://host/portal`` or ``https://org.maps.arcgis.com``)."""
+    scheme, netloc, path = _split(raw or ONLINE_URL, field)
+    path = _cut(path, _PORTAL_TAILS).rstrip("/")
+    return urlunsplit((scheme, netloc, path, "", ""))
+
+
+def normalise_server_url(raw: Optional[str], field: str = "url") -> str:
+    """The server root (``https://host/arcgis``); a bare host gets the default ``/arcgis``."""
+    scheme, netloc, path = _split(raw or "", field)
+    path = _cut(path, _SERVER_TAILS).rstrip("/")
+    if not path:
+        path = "/arcgis"
+    return urlunsplit((scheme, netloc, path, "", ""))
+
+
+def origin_key(url: str) -> OriginKey:
+    """(host, port) of a URL, with the scheme's default port filled in."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    port = parts.port or DEFAULT_PORTS.get(parts.scheme, 0)
+    return host, port
+
+
+def root_key(url: str) -> RootKey:
+    """(host, port, path) of a root, scheme-less, for comparing owningSystemUrl and friends.
+
+    Without an explicit port both http and https count as the same default port, because
+    ArcGIS often reports ``http://`` for an https-only portal.
+    """
+    parts = urlsplit(url if "://" in url else "https://" + url)
+    host = (parts.hostname or "").lower()
+    port = parts.port if parts.port not in (None, 80, 443) else 0
+    path = _cut(parts.path, _PORTAL_TAILS).rstrip("/").lower()
+    return host, port or 0, path
+
+
+def same_root(a: str, b: str) -> bool:
+    """True when two URLs name the same portal or server root."""
+    return root_key(a) == root_key(b)
+
+
+def is_under(url: str, root: str) -> bool:
+    """True when ``url`` is ``root`` or below it (same origin, path prefix on a / boundary)."""
+    if origin_key(url) != origin_key(root):
+        return False
+    path = urlsplit(url).path.lower().rstrip("/") + "/"
+    base = urlsplit(root).path.lower().rstrip("/") + "/"
+    return path.startswith(base)
