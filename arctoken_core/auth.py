@@ -52,6 +52,8 @@ class ArcGISAuth(AuthBase):
         self.resolve = resolve
         self.placement = placement
         self.allow_http_loopback = allow_http_loopback
+        self.rejections = 0
+        """Responses that said 498/499 and were retried once with a fresh token."""
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         handler = self.resolve(request.url or "")
@@ -95,6 +97,7 @@ class _Hook:
     def _retry(self, response: requests.Response, kwargs: Any) -> requests.Response:
         code = token_rejected(response)
         log.info("server answered %s; refreshing the token and retrying once", code)
+        self.auth.rejections += 1
         self.handler.invalidate(self.value)
         retry = response.request.copy()
         strip_token(retry)

@@ -155,6 +155,7 @@ class Connection:
         self._primary: Optional[TokenHandler] = None
         self._servers: Dict[str, TokenHandler] = {}
         self._listeners: List[Listener] = []
+        self._auths: List[ArcGISAuth] = []
 
     def __repr__(self) -> str:
         who = self.username or self.client_id or ""
@@ -184,7 +185,10 @@ class Connection:
     def session(self) -> requests.Session:
         """A new requests.Session whose requests to trusted hosts carry a fresh token."""
         session = make_session(self.http)
-        session.auth = ArcGISAuth(self._resolve, self.token_placement, self.allow_http_loopback)
+        auth = ArcGISAuth(self._resolve, self.token_placement, self.allow_http_loopback)
+        with self._lock:
+            self._auths.append(auth)
+        session.auth = auth
         return session
 
     def request_json(
@@ -238,6 +242,11 @@ class Connection:
     def refreshes(self) -> int:
         """Tokens obtained after each handler's first one."""
         return sum(h.stats.refreshes for h in self._handlers())
+
+    @property
+    def rejections(self) -> int:
+        """Requests a server rejected with 498/499 that were retried with a fresh token."""
+        return sum(auth.rejections for auth in self._auths)
 
     def close(self) -> None:
         """Close the sessions this connection opened."""

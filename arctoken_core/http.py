@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import logging
 import time
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Mapping, Optional, Tuple, Union
@@ -148,6 +149,7 @@ def make_session(settings: HttpSettings, sleep: Sleep = time.sleep) -> requests.
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     session.headers["User-Agent"] = USER_AGENT
+    session.hooks["response"].append(log_exchange)
     explicit = settings.proxy_url()
     if explicit:
         session.trust_env = False
@@ -156,6 +158,27 @@ def make_session(settings: HttpSettings, sleep: Sleep = time.sleep) -> requests.
         session.trust_env = settings.use_system_proxy
     session.verify = settings.ca_bundle if settings.ca_bundle else settings.verify
     return session
+
+
+def log_exchange(response: requests.Response, **kwargs: Any) -> None:
+    """Log one HTTP exchange at DEBUG (``--verbose``), redacted: what a proxy problem needs."""
+    if not log.isEnabledFor(logging.DEBUG):
+        return
+    request = response.request
+    via = "direct"
+    proxies = kwargs.get("proxies") or {}
+    scheme = urlsplit(request.url or "").scheme
+    if proxies.get(scheme):
+        via = "via proxy " + _origin(proxies[scheme])
+    log.debug(
+        "%s %s -> %s %s (%.0f ms, %s)",
+        request.method,
+        request.url,
+        response.status_code,
+        response.reason,
+        response.elapsed.total_seconds() * 1000,
+        via,
+    )
 
 
 def is_loopback(host: Optional[str]) -> bool:
