@@ -13,7 +13,7 @@ import json
 import logging
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Mapping, Optional, Tuple, Union
+from typing import Any, Callable, Dict, Mapping, Optional, Set, Tuple, Union
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import requests
@@ -38,6 +38,9 @@ log = get_logger(__name__)
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 USER_AGENT = f"arctoken/{__version__} python-requests/{requests.__version__}"
+
+_warned: Set[Tuple[str, Optional[str]]] = set()
+"""(what, host) pairs already warned about, so a long run warns once, not per request."""
 
 Timeout = Tuple[float, float]
 Sleep = Callable[[float], None]
@@ -203,7 +206,9 @@ def check_transport(url: str, what: str, field: str, allow_http_loopback: bool) 
     if parts.scheme == "https":
         return
     if parts.scheme == "http" and allow_http_loopback and is_loopback(parts.hostname):
-        log.warning("sending %s over plain http to %s (loopback only)", what, parts.hostname)
+        if (what, parts.hostname) not in _warned:
+            _warned.add((what, parts.hostname))
+            log.warning("sending %s over plain http to %s (loopback only)", what, parts.hostname)
         return
     raise InsecureTransportError(
         field,
