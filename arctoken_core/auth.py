@@ -84,15 +84,25 @@ class _Hook:
         self.retried = retried
 
     def __call__(self, response: requests.Response, **kwargs: Any) -> requests.Response:
-        request = response.request
         if response.is_redirect:
-            target = urljoin(response.url, response.headers.get("location", ""))
-            if self.auth.resolve(target) is not self.handler:
-                strip_token(request)  # type: ignore[arg-type]
+            self._before_redirect(response)
             return response
         if self.retried or token_rejected(response) is None:
             return response
         return self._retry(response, kwargs)
+
+    def _before_redirect(self, response: requests.Response) -> None:
+        """Edit the request requests will copy for the redirect: no token for other hosts.
+
+        A redirect replaces the query string, and a 301/302/303 drops the body, so for a
+        same-host redirect a token placed in either also goes in the header.
+        """
+        request = response.request
+        target = urljoin(response.url, response.headers.get("location", ""))
+        if self.auth.resolve(target) is not self.handler:
+            strip_token(request)  # type: ignore[arg-type]
+        elif self.auth.placement != "header":
+            request.headers[HEADER] = f"Bearer {self.value}"
 
     def _retry(self, response: requests.Response, kwargs: Any) -> requests.Response:
         code = token_rejected(response)

@@ -99,6 +99,8 @@ class Connection:
         clock: Optional[Clock] = None,
     ) -> None:
         self.kind = kind
+        self.username = username
+        self.client_id = client_id
         self.password = _secret(password)
         self.api_key = _secret(api_key)
         self.client_secret = _secret(client_secret)
@@ -126,8 +128,6 @@ class Connection:
                 raise problem.as_error()
         if token_placement not in ("header", "body", "query"):
             raise ConfigError("token_placement", "must be header, body or query")
-        self.username = username
-        self.client_id = client_id
         self.referer = referer or fields.DEFAULT_REFERER
         self.expiration = int(expiration)
         self.api_key_expires = api_key_expires

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, List, Mapping, Optional, Tuple
 from urllib.parse import urlsplit
 
-from .errors import ConfigError
+from .errors import ConfigError, InsecureTransportError
 from .http import is_loopback
 from .urls import normalise_portal_url, normalise_server_url
 
@@ -40,10 +40,12 @@ class Problem:
     field: str
     message: str
     severity: str = "error"
+    insecure: bool = False
 
     def as_error(self) -> ConfigError:
-        """This problem as the ConfigError the core raises."""
-        return ConfigError(self.field, self.message)
+        """This problem as the ConfigError (or InsecureTransportError) the core raises."""
+        kind = InsecureTransportError if self.insecure else ConfigError
+        return kind(self.field, self.message)
 
 
 def check(values: Mapping[str, Any]) -> List[Problem]:
@@ -100,19 +102,17 @@ def _check_scheme(url: str, field: str, allow_loopback: bool) -> List[Problem]:
     parts = urlsplit(url)
     if parts.scheme == "https":
         return []
-    if allow_loopback and is_loopback(parts.hostname):
-        return [
-            Problem(
-                field, "uses plain http: allowed only because the host is this machine", "warning"
-            )
-        ]
-    return [
-        Problem(
-            field,
-            f"must use https:// ({parts.hostname} is not this machine); "
-            "passwords and tokens are never sent over plain http",
+    if not is_loopback(parts.hostname):
+        message = (
+            f"must use https:// ({parts.hostname} is not this machine); passwords and tokens "
+            "are never sent over plain http"
         )
-    ]
+        return [Problem(field, message, insecure=True)]
+    if allow_loopback:
+        message = "uses plain http: allowed only because the host is this machine"
+        return [Problem(field, message, "warning")]
+    message = "must use https://: plain http to this machine is turned off (allow_http_loopback)"
+    return [Problem(field, message, insecure=True)]
 
 
 def _check_credentials(kind: str, values: Mapping[str, Any]) -> List[Problem]:

@@ -145,8 +145,14 @@ class RetryingAdapter(HTTPAdapter):
         return max(0.0, min(wanted, self._settings.retry_after_cap))
 
 
+THIRD_PARTY_LOGGERS = ("urllib3.connectionpool", "urllib3.connection", "urllib3.util.retry")
+"""urllib3 logs request lines (with any query-string token) at DEBUG: they get redacted too."""
+
+
 def make_session(settings: HttpSettings, sleep: Sleep = time.sleep) -> requests.Session:
     """A session with the user's proxy, TLS and timeout choices applied to every request."""
+    for name in THIRD_PARTY_LOGGERS:
+        get_logger(name)
     session = requests.Session()
     adapter = RetryingAdapter(settings, sleep)
     session.mount("https://", adapter)
