@@ -89,6 +89,10 @@ class RetryingAdapter(HTTPAdapter):
         """Send with the default timeout; retry what is safe to retry."""
         if timeout is None:
             timeout = self._settings.timeout
+        chosen = self._settings.ca_bundle or (None if self._settings.verify else False)
+        if chosen is not None:
+            # requests lets REQUESTS_CA_BUNDLE override Session.verify; the user's choice wins
+            kwargs["verify"] = chosen
         method = (request.method or "GET").upper()
         attempt = 0
         while True:
@@ -263,6 +267,8 @@ def read_json(response: requests.Response, what: str = "request") -> Dict[str, A
     payload = _parse_body(response, what)
     if payload is not None:
         raise_for_envelope(payload, what)
+    if response.status_code == 407:
+        raise ProxyError(_proxy_message("407", response.url))
     if response.status_code >= 400:
         raise _http_status_error(response, what)
     if payload is None:
@@ -358,7 +364,7 @@ def _origin(url: Union[str, None]) -> str:
     return f"{parts.scheme}://{parts.hostname}" + (f":{parts.port}" if parts.port else "")
 
 
-def _short(exc: BaseException) -> str:
+def _short(exc: Union[BaseException, str]) -> str:
     text = redact(str(exc))
     for marker in ("certificate verify failed", "Connection refused", "Name or service not known"):
         if marker in text:
@@ -370,7 +376,7 @@ def _kind(exc: BaseException) -> str:
     return type(exc).__name__
 
 
-def _proxy_message(exc: BaseException, url: str) -> str:
+def _proxy_message(exc: Union[BaseException, str], url: str) -> str:
     text = str(exc)
     if "407" in text:
         return (

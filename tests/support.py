@@ -6,6 +6,7 @@ Everything listens on 127.0.0.1 only and stops at the end of its test.
 from __future__ import annotations
 
 import http.server
+import os
 import socket
 import subprocess
 import sys
@@ -15,6 +16,8 @@ from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
 import trustme
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def free_port() -> int:
@@ -44,23 +47,39 @@ class ProxyProcess:
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = tmp / f"proxy-{self.port}.log"
         args = [
-            sys.executable, "-m", "proxy", "--hostname", "127.0.0.1", "--port", str(self.port),
-            "--num-workers", "1", "--num-acceptors", "1", "--log-file", str(self.log_path),
+            sys.executable,
+            "-m",
+            "proxy",
+            "--hostname",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--num-workers",
+            "1",
+            "--num-acceptors",
+            "1",
+            "--log-file",
+            str(self.log_path),
         ]
+        args += ["--plugins", "tests.proxy_plugin.RecordRequests"]
         if credentials:
             args += ["--basic-auth", f"{credentials[0]}:{credentials[1]}"]
+        self.requests_path = tmp / f"proxy-{self.port}.requests"
+        env = dict(os.environ, ARCTOKEN_TEST_PROXY_LOG=str(self.requests_path))
+        env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
         self.process = subprocess.Popen(
-            args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=str(tmp)
+            args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=str(tmp), env=env
         )
         wait_for_port(self.port)
 
     def access_log(self) -> List[str]:
-        """The proxy's access-log lines so far: ``client - METHOD host:port/path - status``."""
-        time.sleep(0.2)  # proxy.py writes its access log after the response
-        if not self.log_path.exists():
+        """One line per request the proxy forwarded: ``METHOD host:port path``.
+
+        For https that is the CONNECT alone: what flows inside the tunnel is encrypted.
+        """
+        if not self.requests_path.exists():
             return []
-        lines = self.log_path.read_text(errors="replace").splitlines()
-        return [line for line in lines if "access_log" in line]
+        return self.requests_path.read_text(errors="replace").splitlines()
 
     def stop(self) -> None:
         """Stop the proxy process."""

@@ -15,8 +15,14 @@ from tests.support import RecordingServer
 
 
 def _portal(emu: Emulator, clock: ManualClock, **extra: object) -> Connection:
-    return Connection(kind="portal", url=emu.portal_url, username=ALICE,
-                      password=ALICE_PASSWORD, clock=clock, **extra)  # type: ignore[arg-type]
+    return Connection(
+        kind="portal",
+        url=emu.portal_url,
+        username=ALICE,
+        password=ALICE_PASSWORD,
+        clock=clock,
+        **extra,
+    )  # type: ignore[arg-type]
 
 
 def _carries_token(seen: object, token: str) -> bool:

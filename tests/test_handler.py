@@ -64,7 +64,9 @@ def test_sixteen_threads_share_one_refresh(clock: ManualClock) -> None:
     clock.advance(59)  # past the mandatory window: nobody may use the old token
     provider.gate = threading.Event()
     seen: List[str] = []
-    threads = [threading.Thread(target=lambda: seen.append(handler.token().value)) for _ in range(16)]
+    threads = [
+        threading.Thread(target=lambda: seen.append(handler.token().value)) for _ in range(16)
+    ]
     for t in threads:
         t.start()
     while provider.calls < 2:

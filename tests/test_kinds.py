@@ -24,11 +24,15 @@ def _conn(emu: Emulator, clock: ManualClock, **options: Any) -> Connection:
     [
         ({"kind": "online", "url": "online_url", **SIGNIN}, "online_service_url"),
         ({"kind": "server", "url": "server_url", **SIGNIN}, "service_url"),
-        ({"kind": "portal", "url": "portal_url", "server_url": "federated_server_url", **SIGNIN},
-         "federated_service_url"),
+        (
+            {"kind": "portal", "url": "portal_url", "server_url": "federated_server_url", **SIGNIN},
+            "federated_service_url",
+        ),
         ({"kind": "server", "url": "federated_server_url", **SIGNIN}, "federated_service_url"),
-        ({"kind": "app", "url": "online_url", "client_id": APP_ID, "client_secret": APP_SECRET},
-         "online_service_url"),
+        (
+            {"kind": "app", "url": "online_url", "client_id": APP_ID, "client_secret": APP_SECRET},
+            "online_service_url",
+        ),
         ({"kind": "apikey", "url": "online_url", "api_key": API_KEY}, "online_service_url"),
     ],
 )
@@ -73,16 +77,29 @@ def test_standalone_server_found_through_tokens_slash_and_string_expires(
 
 
 def test_app_expires_in_is_seconds(emu: Emulator, clock: ManualClock) -> None:
-    conn = _conn(emu, clock, kind="app", url=emu.online_url, client_id=APP_ID,
-                 client_secret=APP_SECRET, expiration=5)
+    conn = _conn(
+        emu,
+        clock,
+        kind="app",
+        url=emu.online_url,
+        client_id=APP_ID,
+        client_secret=APP_SECRET,
+        expiration=5,
+    )
     assert conn.token_info().expires_at - clock() == pytest.approx(5 * 60)
     (sent,) = emu.token_requests()
     assert sent.form["grant_type"] == "client_credentials"
 
 
 def test_api_key_with_expiry_is_respected(emu: Emulator, clock: ManualClock) -> None:
-    conn = _conn(emu, clock, kind="apikey", url=emu.online_url, api_key=API_KEY,
-                 api_key_expires=clock() + 100)
+    conn = _conn(
+        emu,
+        clock,
+        kind="apikey",
+        url=emu.online_url,
+        api_key=API_KEY,
+        api_key_expires=clock() + 100,
+    )
     assert conn.token_info().expires_at == clock() + 100
     assert emu.token_requests() == []
 
@@ -101,8 +118,9 @@ def test_federated_token_is_cached_per_server(emu: Emulator, clock: ManualClock)
 
 @pytest.mark.parametrize("server", ["server_url", "foreign_server_url"])
 def test_not_federated_is_refused(emu: Emulator, clock: ManualClock, server: str) -> None:
-    conn = _conn(emu, clock, kind="portal", url=emu.portal_url, server_url=getattr(emu, server),
-                 **SIGNIN)
+    conn = _conn(
+        emu, clock, kind="portal", url=emu.portal_url, server_url=getattr(emu, server), **SIGNIN
+    )
     with pytest.raises(NotFederatedError) as err:
         conn.token()
     assert "not federated" in str(err.value)
@@ -118,8 +136,12 @@ def test_advertised_internal_host_falls_back_to_the_portal(clock: ManualClock) -
 
 
 def test_skewed_server_clock_still_gives_local_expiry(clock: ManualClock) -> None:
-    with Emulator(users={ALICE: ALICE_PASSWORD}, clock=clock, token_lifetime=LIFETIME,
-                  server_clock_offset=3 * 3600) as emu:
+    with Emulator(
+        users={ALICE: ALICE_PASSWORD},
+        clock=clock,
+        token_lifetime=LIFETIME,
+        server_clock_offset=3 * 3600,
+    ) as emu:
         conn = Connection(kind="portal", url=emu.portal_url, clock=clock, **SIGNIN)
         token = conn.token_info()
         assert token.expires_at - clock() == pytest.approx(LIFETIME, abs=2)

@@ -24,7 +24,10 @@ from arctoken_core.urls import (
         ("https://www.arcgis.com/", "https://www.arcgis.com"),
         ("https://org.maps.arcgis.com/sharing/rest", "https://org.maps.arcgis.com"),
         ("https://org.maps.arcgis.com/home/index.html", "https://org.maps.arcgis.com"),
-        ("https://GIS.Example.com/portal/sharing/rest/generateToken", "https://gis.example.com/portal"),
+        (
+            "https://GIS.Example.com/portal/sharing/rest/generateToken",
+            "https://gis.example.com/portal",
+        ),
         ("gis.example.com:7443/arcgis/", "https://gis.example.com:7443/arcgis"),
     ],
 )
@@ -36,7 +39,10 @@ def test_portal_urls_are_normalised(raw: str, expected: str) -> None:
     "raw, expected",
     [
         ("gis.example.com", "https://gis.example.com/arcgis"),
-        ("https://gis.example.com/arcgis/rest/services/A/MapServer", "https://gis.example.com/arcgis"),
+        (
+            "https://gis.example.com/arcgis/rest/services/A/MapServer",
+            "https://gis.example.com/arcgis",
+        ),
         ("https://gis.example.com/server/rest/info?f=json", "https://gis.example.com/server"),
         ("https://gis.example.com/arcgis/tokens/", "https://gis.example.com/arcgis"),
         ("https://gis.example.com/arcgis/admin", "https://gis.example.com/arcgis"),
@@ -46,8 +52,18 @@ def test_server_urls_are_normalised(raw: str, expected: str) -> None:
     assert normalise_server_url(raw) == expected
 
 
-@pytest.mark.parametrize("raw", ["", "   ", "ftp://host/x", "https://", "https://host:notaport/x",
-                                 "https://user:pw@host/portal", "https://ho st/portal"])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "",
+        "   ",
+        "ftp://host/x",
+        "https://",
+        "https://host:notaport/x",
+        "https://user:pw@host/portal",
+        "https://ho st/portal",
+    ],
+)
 def test_bad_urls_raise_config_error_naming_the_field(raw: str) -> None:
     with pytest.raises(ConfigError) as err:
         normalise_portal_url(raw, "url") if raw.strip() else normalise_server_url(raw, "url")
@@ -65,8 +81,15 @@ def test_lookalike_owning_system_is_not_the_same_root() -> None:
 
 
 def _problems(**values: object) -> dict[str, str]:
-    found = fields.check({"kind": "portal", "url": "https://gis.example.com/portal",
-                          "username": "a", "password": "b", **values})
+    found = fields.check(
+        {
+            "kind": "portal",
+            "url": "https://gis.example.com/portal",
+            "username": "a",
+            "password": "b",
+            **values,
+        }
+    )
     return {p.field: p.severity for p in found}
 
 
@@ -104,8 +127,12 @@ def test_loopback_http_is_a_warning_and_good_input_has_no_problem(tmp_path: Path
 
 @pytest.mark.parametrize(
     "kind, needs",
-    [("app", {"client_id", "client_secret"}), ("apikey", {"api_key"}),
-     ("server", {"url", "username", "password"}), ("pro", set())],
+    [
+        ("app", {"client_id", "client_secret"}),
+        ("apikey", {"api_key"}),
+        ("server", {"url", "username", "password"}),
+        ("pro", set()),
+    ],
 )
 def test_each_kind_asks_for_what_it_needs(kind: str, needs: set[str]) -> None:
     found = {p.field for p in fields.check({"kind": kind}) if p.severity == "error"}

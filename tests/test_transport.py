@@ -1,0 +1,114 @@
+"""Proxies (a real proxy process) and TLS (real certificates) for every call, tokens included."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import pytest
+
+from arctoken_core.clock import ManualClock
+from arctoken_core.connection import Connection
+from arctoken_core.emulator import Emulator
+from arctoken_core.errors import ProxyError, TLSError
+from tests.conftest import ALICE, ALICE_PASSWORD, assert_no_secret
+from tests.support import ProxyProcess, TLSFiles
+
+
+@pytest.fixture
+def tls_emu(tls: TLSFiles, clock: ManualClock) -> Iterator[Emulator]:
+    """The emulator serving https with a certificate from the test's own CA."""
+    with Emulator(
+        users={ALICE: ALICE_PASSWORD},
+        clock=clock,
+        certfile=str(tls.cert_file),
+        keyfile=str(tls.cert_file),
+    ) as emulator:
+        yield emulator
+
+
+def _server(url: str, clock: ManualClock, **extra: object) -> Connection:
+    return Connection(
+        kind="server", url=url, username=ALICE, password=ALICE_PASSWORD, clock=clock, **extra
+    )  # type: ignore[arg-type]
+
+
+def test_http_token_and_service_requests_go_through_the_proxy(
+    emu: Emulator, clock: ManualClock, proxy: ProxyProcess
+) -> None:
+    conn = _server(emu.server_url, clock, proxy=proxy.url.replace("http://", ""))
+    assert conn.session().get(emu.service_url, params={"f": "json"}).json()["user"] == ALICE
+    log = "\n".join(proxy.access_log())
+    assert "/arcgis/rest/info" in log
+    assert "/arcgis/tokens/generateToken" in log
+    assert "/Secure/MapServer" in log
+
+
+def test_https_goes_through_the_proxy_with_connect(
+    tls_emu: Emulator, clock: ManualClock, proxy: ProxyProcess, tls: TLSFiles
+) -> None:
+    conn = _server(tls_emu.server_url, clock, proxy=proxy.url, ca_bundle=str(tls.ca_file))
+    assert conn.session().get(tls_emu.service_url, params={"f": "json"}).json()["user"] == ALICE
+    port = tls_emu.server_url.split(":")[2].split("/")[0]
+    assert any(line.startswith("CONNECT") and port in line for line in proxy.access_log())
+    assert {r.scheme for r in tls_emu.requests} == {"https"}
+
+
+def test_proxy_credentials_are_sent_and_a_wrong_one_says_so(
+    emu: Emulator, clock: ManualClock, auth_proxy: ProxyProcess
+) -> None:
+    good = _server(
+        emu.server_url,
+        clock,
+        proxy=auth_proxy.url,
+        proxy_username="proxyuser",
+        proxy_password="proxy-Pa55",
+    )
+    assert good.token()
+    bad = _server(
+        emu.server_url,
+        clock,
+        proxy=auth_proxy.url,
+        proxy_username="proxyuser",
+        proxy_password="wrong-Pa55",
+    )
+    with pytest.raises(ProxyError) as err:
+        bad.token()
+    assert "407" in str(err.value) and "proxy username and password" in str(err.value)
+    assert_no_secret(str(err.value))
+
+
+def test_a_dead_proxy_is_a_clear_proxy_error(emu: Emulator, clock: ManualClock) -> None:
+    from tests.support import free_port
+
+    conn = _server(emu.server_url, clock, proxy=f"127.0.0.1:{free_port()}", retries=0)
+    with pytest.raises(ProxyError) as err:
+        conn.token()
+    assert "proxy" in str(err.value)
+    assert emu.requests == []
+
+
+def test_system_proxy_settings_and_no_proxy_are_honoured(
+    emu: Emulator, clock: ManualClock, proxy: ProxyProcess, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HTTP_PROXY", proxy.url)
+    monkeypatch.setenv("NO_PROXY", "")
+    monkeypatch.delenv("no_proxy", raising=False)
+    assert _server(emu.server_url, clock).token()
+    assert any("generateToken" in line for line in proxy.access_log())
+    before = len(proxy.access_log())
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    assert _server(emu.server_url, clock).token()
+    assert len(proxy.access_log()) == before
+    assert _server(emu.server_url, clock, use_system_proxy=False).token()
+    assert len(proxy.access_log()) == before
+
+
+def test_tls_is_verified_by_default(tls_emu: Emulator, clock: ManualClock, tls: TLSFiles) -> None:
+    with pytest.raises(TLSError) as err:
+        _server(tls_emu.server_url, clock).token()
+    assert "CA bundle" in str(err.value)
+    with pytest.raises(TLSError):
+        _server(tls_emu.server_url, clock, ca_bundle=str(tls.other_ca_file)).token()
+    assert tls_emu.token_requests() == []  # no password sent before the certificate checked out
+    assert _server(tls_emu.server_url, clock, ca_bundle=str(tls.ca_file)).token()
+    assert [r.scheme for r in tls_emu.token_requests()] == ["https"]
