@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from typing import List
+from typing import Callable, List, TypeVar
 
 import pytest
 
@@ -14,11 +14,30 @@ from arctoken_core.errors import AccountLockedError, AuthenticationError
 from arctoken_core.gpjob import GPJob
 from tests.conftest import ALICE, ALICE_PASSWORD, LIFETIME, assert_no_secret
 
+T = TypeVar("T")
+
 
 def _server(emu: Emulator, clock: ManualClock, password: str = ALICE_PASSWORD) -> Connection:
     return Connection(
         kind="server", url=emu.server_url, username=ALICE, password=password, clock=clock
     )
+
+
+def _concurrently(count: int, work: Callable[[], T]) -> List[T]:
+    """Run ``work`` in ``count`` threads released together; return their results."""
+    start = threading.Barrier(count)
+    results: List[T] = []
+
+    def worker() -> None:
+        start.wait()
+        results.append(work())
+
+    threads = [threading.Thread(target=worker) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return results
 
 
 def _rejected(emu: Emulator) -> int:
@@ -49,19 +68,8 @@ def test_sixteen_threads_on_an_expiring_token_cause_one_token_request(
     session.get(emu.service_url, params={"f": "json"})
     for round_ in range(3):
         clock.advance(LIFETIME - 10)  # past the mandatory window of the current token
-        start = threading.Barrier(16)
-        replies: List[dict] = []
-
-        def worker() -> None:
-            start.wait()
-            replies.append(session.get(emu.service_url, params={"f": "json"}).json())
-
-        threads = [threading.Thread(target=worker) for _ in range(16)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(30)
-        assert all(r.get("user") == ALICE for r in replies) and len(replies) == 16
+        replies = _concurrently(16, lambda: session.get(emu.service_url, params={"f": "json"}))
+        assert [r.json().get("user") for r in replies] == [ALICE] * 16
         assert len(emu.token_requests()) == round_ + 2
     assert conn.rejections == 0
 
