@@ -13,6 +13,7 @@ from typing import Any, Callable, Dict, List, TextIO, Tuple
 from .connection import Connection
 from .gpjob import GPJob, JobStatus
 from .secrets import get_logger, mask_token
+from .token import Token
 
 DemoStep = Tuple[str, Dict[str, Any]]
 
@@ -80,6 +81,14 @@ def _run_job(
             say(f"  {status.elapsed:5.1f} s  {status.status}")
 
     started = time.monotonic()
+
+    def refreshed(token: Token, issued: int) -> None:
+        if issued > 1:
+            say(
+                f"  {time.monotonic() - started:5.1f} s  token refreshed: {mask_token(token.value)}"
+            )
+
+    conn.on_token(refreshed)
     job = GPJob(conn.request_json, task_url, poll_interval=min(0.5, lifetime / 4), on_status=show)
     result = job.run({"Input": "demo"})
     elapsed = time.monotonic() - started

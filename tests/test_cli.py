@@ -1,0 +1,210 @@
+"""The arctoken command as a user runs it: token, errors with exit codes, demo, help."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from typing import List
+
+import pytest
+
+from arctoken_core.cli import main
+from arctoken_core.emulator import Emulator
+from tests.conftest import ALICE, ALICE_PASSWORD, API_KEY, APP_ID, APP_SECRET, assert_no_secret
+
+
+def _run(args: List[str], stdin: str = "") -> "tuple[int, str, str]":
+    out, err = io.StringIO(), io.StringIO()
+    real_out, real_err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = out, err
+    try:
+        code = main(args, stdin=io.StringIO(stdin))
+    finally:
+        sys.stdout, sys.stderr = real_out, real_err
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_token_json_from_stdin_password(emu: Emulator) -> None:
+    code, out, err = _run(
+        [
+            "token",
+            "--kind",
+            "portal",
+            "--url",
+            emu.portal_url,
+            "--username",
+            ALICE,
+            "--password-stdin",
+            "--json",
+            "--expiration",
+            "5",
+        ],
+        stdin=ALICE_PASSWORD + "\n",
+    )
+    assert code == 0
+    doc = json.loads(out)
+    assert set(doc) == {"token", "expires", "expires_iso", "referer", "url"}
+    assert doc["url"] == emu.portal_url
+    assert doc["expires_iso"].endswith("Z") and isinstance(doc["expires"], int)
+    assert_no_secret(err)
+
+
+def test_plain_token_from_environment(emu: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ARCTOKEN_PASSWORD", ALICE_PASSWORD)
+    code, out, err = _run(
+        ["token", "--kind", "server", "--url", emu.server_url, "--username", ALICE]
+    )
+    assert code == 0 and len(out.strip().splitlines()) == 1
+    assert "valid until" in err
+
+
+@pytest.mark.parametrize(
+    "args, secret",
+    [(["--kind", "app", "--client-id", APP_ID], APP_SECRET), (["--kind", "apikey"], API_KEY)],
+)
+def test_app_and_api_key_secrets_come_through_the_same_channel(
+    emu: Emulator, args: List[str], secret: str
+) -> None:
+    code, out, _ = _run(["token", "--url", emu.online_url, *args, "--password-stdin"], secret)
+    assert code == 0 and out.strip()
+
+
+def test_verbose_logs_exchanges_without_secrets(
+    emu: Emulator, capfd: pytest.CaptureFixture[str]
+) -> None:
+    code = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "arctoken_core",
+            "token",
+            "--kind",
+            "portal",
+            "--url",
+            emu.portal_url,
+            "--username",
+            ALICE,
+            "--password-stdin",
+            "--verbose",
+        ],
+        input=ALICE_PASSWORD + "\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert code.returncode == 0
+    assert "POST http://127.0.0.1" in code.stderr and "generateToken" in code.stderr
+    assert ALICE_PASSWORD not in code.stderr
+    assert code.stdout.strip() not in code.stderr
+
+
+@pytest.mark.parametrize(
+    "args, stdin, exit_code, words",
+    [
+        (["--kind", "portal", "--username", ALICE, "--password-stdin"], "x\n", 2, "url"),
+        (
+            [
+                "--kind",
+                "portal",
+                "--url",
+                "http://gis.example.com/portal",
+                "--username",
+                ALICE,
+                "--password-stdin",
+            ],
+            "x\n",
+            2,
+            "https://",
+        ),
+        (
+            ["--kind", "online", "--username", ALICE, "--expiration", "0", "--password-stdin"],
+            "x\n",
+            2,
+            "expiration",
+        ),
+        (["--kind", "online", "--username", ALICE], "", 2, "ARCTOKEN_PASSWORD"),
+        (["--kind", "online", "--username", ALICE, "--password-stdin"], "", 2, "stdin was empty"),
+    ],
+)
+def test_bad_input_is_one_line_and_a_nonzero_exit(
+    args: List[str], stdin: str, exit_code: int, words: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ARCTOKEN_PASSWORD", raising=False)
+    code, out, err = _run(["token", *args], stdin)
+    assert code == exit_code and out == ""
+    assert len(err.strip().splitlines()) == 1 and words in err
+    assert err.startswith("arctoken: error: ")
+
+
+def test_wrong_password_exit_3_and_one_attempt(emu: Emulator) -> None:
+    code, out, err = _run(
+        [
+            "token",
+            "--kind",
+            "portal",
+            "--url",
+            emu.portal_url,
+            "--username",
+            ALICE,
+            "--password-stdin",
+        ],
+        "Wrong-Pa55word\n",
+    )
+    assert code == 3 and out == ""
+    assert "Wrong-Pa55word" not in err and len(err.strip().splitlines()) == 1
+    assert len(emu.token_requests()) == 1
+
+
+def test_unreachable_host_exit_5() -> None:
+    from tests.support import free_port
+
+    code, _, err = _run(
+        [
+            "token",
+            "--kind",
+            "server",
+            "--url",
+            f"http://127.0.0.1:{free_port()}/arcgis",
+            "--username",
+            ALICE,
+            "--password-stdin",
+            "--timeout",
+            "2",
+        ],
+        "x\n",
+    )
+    assert code == 5 and "could not reach" in err
+
+
+def test_demo_outlives_three_token_lifetimes() -> None:
+    code, out, err = _run(["demo", "--token-lifetime", "1", "--lifetimes", "3.5"])
+    assert code == 0, err
+    lines = out.splitlines()
+    assert len(lines) < 25
+    for label in (
+        "ArcGIS Online",
+        "Enterprise portal",
+        "Standalone server",
+        "Federated server",
+        "App credentials",
+        "API key",
+    ):
+        assert any(label in line for line in lines)
+    summary = lines[-1]
+    assert "0 requests rejected" in summary
+    refreshed = int(summary.split("refreshed ")[1].split(" ")[0])
+    assert refreshed >= 3
+    assert_no_secret(out + err)
+
+
+@pytest.mark.parametrize("command", [[], ["token"], ["emulator"], ["demo"]])
+def test_help_everywhere(command: List[str]) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "arctoken_core", *command, "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0 and "usage: arctoken" in result.stdout
