@@ -26,9 +26,9 @@ def _portal(emu: Emulator, clock: ManualClock, **extra: object) -> Connection:
 
 
 def _carries_token(seen: object, token: str) -> bool:
-    headers = getattr(seen, "headers")
+    headers = seen.headers
     body = getattr(seen, "body", b"") or b""
-    path = getattr(seen, "path")
+    path = seen.path
     return (
         any(token in str(v) for v in headers.values())
         or token.encode() in body
