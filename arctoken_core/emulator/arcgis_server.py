@@ -1,0 +1,142 @@
+"""An ArcGIS Server origin under ``/arcgis``: discovery, token services, services and GP."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Dict, Optional, Tuple, Union
+
+from . import envelopes as env
+from .access import Gate
+from .gp import GpService
+from .params import credentials_in_query, lookup, merged, minutes, segments_after
+from .records import RequestRecord, Response, json_reply
+from .services import SERVER_SERVICES, SERVER_VERSION, Services
+from .state import State
+
+PREFIX = ["arcgis"]
+"""Every server origin lives under the ``/arcgis`` web adaptor path."""
+SERVER_DEFAULT_MINUTES = 60.0
+"""Expiration when a request names none; also the longest allowed without ``client``."""
+FEDERATED_REFUSAL = "This server is federated: get a token from the portal that owns it."
+"""Why a federated (or look-alike) server's own token service says no."""
+
+Problem = Tuple[int, str, str]
+"""(code, message, detail) of a token-service error, before it is wrapped in an envelope."""
+
+
+@dataclass
+class ServerConfig:
+    """Where one emulated ArcGIS Server lives and whom it belongs to."""
+
+    origin: str
+    """``server``, ``federated`` or ``foreign``."""
+    server_url: str
+    """e.g. ``http://127.0.0.1:6443/arcgis``."""
+    token_services_url: str
+    owning_system_url: Optional[str] = None
+    """The owning portal for a federated server; None for a standalone one."""
+    gp_job_duration: float = 30.0
+
+
+class ArcGISServer:
+    """Answers ``/arcgis/...`` requests for one server origin."""
+
+    def __init__(self, state: State, config: ServerConfig) -> None:
+        self.state = state
+        self.config = config
+        self.issues_tokens = config.owning_system_url is None
+        gate = Gate(state, {config.origin}, portal_wording=False)
+        self.gp = GpService(state, gate, config.origin, PREFIX, config.gp_job_duration)
+        self.services = Services(gate, PREFIX, SERVER_SERVICES, with_gp=True)
+        self._routes: Dict[str, Callable[[RequestRecord], Response]] = {
+            "rest/info": self._info,
+            "tokens": self._token_service,
+            "tokens/generatetoken": self._token_service,
+            "admin/generatetoken": self._admin_token_service,
+        }
+
+    def handle(self, req: RequestRecord) -> Optional[Response]:
+        """The reply for a server path, or None when nothing lives there."""
+        rest = segments_after(req.path, PREFIX)
+        if rest is None:
+            return None
+        route = self._routes.get("/".join(rest).lower())
+        if route is not None:
+            return route(req)
+        return self.gp.handle(req) or self.services.handle(req)
+
+    def _info(self, req: RequestRecord) -> Response:
+        validity = max(1, int(self.state.settings.token_lifetime // 60))
+        body: Dict[str, object] = {"currentVersion": SERVER_VERSION, "fullVersion": "10.9.1"}
+        if self.config.owning_system_url is not None:
+            body["owningSystemUrl"] = self.config.owning_system_url
+        body["authInfo"] = {
+            "isTokenBasedSecurity": True,
+            "tokenServicesUrl": self.config.token_services_url,
+            "shortLivedTokenValidity": validity,
+        }
+        return json_reply(body)
+
+    def _token_service(self, req: RequestRecord) -> Response:
+        problem = self._generate(req)
+        if isinstance(problem, Response):
+            return problem
+        code, message, detail = problem
+        if code == 405:
+            return env.error(405, message, detail)
+        return env.error(code, message, [detail] if detail else [])
+
+    def _admin_token_service(self, req: RequestRecord) -> Response:
+        problem = self._generate(req)
+        if isinstance(problem, Response):
+            return problem
+        code, message, detail = problem
+        text = message if not detail else f"{message.rstrip('.')}. {detail}"
+        return env.admin_error(code, text)
+
+    def _generate(self, req: RequestRecord) -> Union[Response, Problem]:
+        """The token reply, or the (code, message, detail) of the error to wrap."""
+        if credentials_in_query(req):
+            return (405, "Method not supported", env.CREDENTIALS_IN_QUERY)
+        if req.method != "POST":
+            return (405, "Method not supported", "Generate Token request must be a POST request.")
+        if not self.issues_tokens:
+            return (400, env.UNABLE, FEDERATED_REFUSAL)
+        params = merged(req)
+        problem = _check_params(params)
+        if problem is not None:
+            return problem
+        username = params["username"]
+        failure = self.state.authenticate(username, params["password"])
+        if failure is not None:
+            return (400, env.UNABLE, failure)
+        return self._issue(username, params)
+
+    def _issue(self, username: str, params: Dict[str, str]) -> Response:
+        client = _client(params)
+        referer = _referer(params) if client in ("referer", "") else None
+        asked = minutes(params.get("expiration"), SERVER_DEFAULT_MINUTES) * 60.0
+        lifetime = min(asked, self.state.settings.token_lifetime)
+        value, record = self.state.issue(self.config.origin, username, lifetime, referer)
+        return json_reply({"token": value, "expires": str(int(record.expires_at * 1000))})
+
+
+def _client(params: Dict[str, str]) -> str:
+    client = (params.get("client") or "").lower()
+    return "referer" if client == "referrer" else client
+
+
+def _referer(params: Dict[str, str]) -> Optional[str]:
+    return lookup(params, "referer") or lookup(params, "referrer") or None
+
+
+def _check_params(params: Dict[str, str]) -> Optional[Problem]:
+    if not params.get("username") or not params.get("password"):
+        return (400, env.UNABLE, "'username' and 'password' must be specified.")
+    client = _client(params)
+    expiration = params.get("expiration")
+    if not client and expiration and minutes(expiration, 0.0) > SERVER_DEFAULT_MINUTES:
+        return (201, env.CLIENT_ID_REQUIRED, "")
+    if client == "referer" and _referer(params) is None:
+        return (400, env.UNABLE, env.REFERER_REQUIRED)
+    return None

@@ -1,0 +1,312 @@
+"""The :class:`Emulator`: five loopback origins that behave like ArcGIS token services."""
+
+from __future__ import annotations
+
+import ssl
+import threading
+import time
+from typing import Callable, Dict, Iterable, List, Mapping, Optional, Union
+
+from ..clock import Clock, system_clock
+from .access import Gate
+from .arcgis_server import ArcGISServer, ServerConfig
+from .envelopes import not_found
+from .faults import FaultBook
+from .params import is_token_path, normalize_url
+from .portal import Portal, PortalConfig
+from .records import RequestRecord, Response
+from .server import OriginServer
+from .services import HOSTED_SERVICES, Services
+from .state import API_KEY, Settings, State
+
+ORIGINS = ("online", "portal", "server", "federated", "foreign")
+"""The emulated origins, each its own HTTP server on 127.0.0.1."""
+DEFAULT_USERS = {"alice": "wonderland"}
+"""Demo account used when ``users`` is not given."""
+DEFAULT_APPS = {"appid": "appsecret"}
+"""Demo OAuth app (client_id -> client_secret) used when ``apps`` is not given."""
+DEFAULT_API_KEYS: Dict[str, Optional[float]] = {"AAPKemulatordemokey0000000000000000": None}
+"""Demo API key (never expires) used when ``api_keys`` is not given."""
+INTERNAL_GENERATE_URL = "https://portal-internal.invalid/portal/sharing/rest/generateToken"
+"""What the portal advertises with ``advertise_internal_host``: a host nobody can reach."""
+LOOKALIKE_HOST = "https://evil.example/"
+"""The foreign server's owningSystemUrl is this plus the portal URL without its scheme."""
+_SHUTDOWN_WAIT = 0.8
+
+Route = Callable[[RequestRecord], Optional[Response]]
+"""Answers a request, or None when the path is not its own."""
+
+
+class Emulator:
+    """A loopback ArcGIS: an Online-style portal, an Enterprise portal, a standalone server,
+    a server federated with the portal and a server that only pretends to be; secured
+    services, async GP jobs, lockouts, injected faults and optional TLS.
+
+    Use it as a context manager; every URL property is valid between start and stop.
+    """
+
+    def __init__(
+        self,
+        users: Optional[Mapping[str, str]] = None,
+        token_lifetime: float = 3600.0,
+        clock: Optional[Clock] = None,
+        server_clock_offset: float = 0.0,
+        apps: Optional[Mapping[str, str]] = None,
+        api_keys: Optional[Mapping[str, Optional[float]]] = None,
+        lockout_threshold: int = 5,
+        lockout_seconds: float = 900.0,
+        lockout_message: str = "Too many invalid logon attempts. Try again later.",
+        gp_job_duration: float = 30.0,
+        certfile: Optional[str] = None,
+        keyfile: Optional[str] = None,
+        advertise_internal_host: bool = False,
+        restricted_users: Iterable[str] = (),
+    ) -> None:
+        self.users: Dict[str, str] = dict(DEFAULT_USERS if users is None else users)
+        self.apps: Dict[str, str] = dict(DEFAULT_APPS if apps is None else apps)
+        self.api_keys: Dict[str, Optional[float]] = dict(
+            DEFAULT_API_KEYS if api_keys is None else api_keys
+        )
+        settings = Settings(
+            token_lifetime=float(token_lifetime),
+            server_clock_offset=float(server_clock_offset),
+            lockout_threshold=int(lockout_threshold),
+            lockout_seconds=float(lockout_seconds),
+            lockout_message=lockout_message,
+            restricted_users=frozenset(restricted_users),
+        )
+        self.clock: Clock = clock if clock is not None else system_clock
+        self._state = State(self.clock, settings, self.users, self.apps, self.api_keys)
+        self._faults = FaultBook()
+        self._gp_job_duration = float(gp_job_duration)
+        self._certfile, self._keyfile = certfile, keyfile
+        self._internal_host = advertise_internal_host
+        self._servers: Dict[str, OriginServer] = {}
+        self._threads: List[threading.Thread] = []
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def __enter__(self) -> Emulator:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        """Open the five servers and start answering; a second call does nothing."""
+        if self._servers:
+            return
+        context = self._tls_context()
+        for origin in ORIGINS:
+            self._servers[origin] = OriginServer(origin, self._state, self._faults, context)
+        for origin, route in self._build_routes().items():
+            self._servers[origin].dispatch = _with_not_found(route)
+        for server in self._servers.values():
+            thread = threading.Thread(
+                target=server.serve_forever, args=(0.05,), name="emulator", daemon=True
+            )
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self) -> None:
+        """Stop every server, close open connections and join the threads (well under 1 s)."""
+        servers = list(self._servers.values())
+        stoppers = [threading.Thread(target=s.shutdown, daemon=True) for s in servers]
+        for thread in stoppers:
+            thread.start()
+        for thread in stoppers:
+            thread.join(_SHUTDOWN_WAIT)
+        workers: List[threading.Thread] = []
+        for server in servers:
+            workers += server.close_connections()
+            server.server_close()
+        deadline = time.monotonic() + _SHUTDOWN_WAIT
+        for thread in self._threads + workers:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        self._threads.clear()
+        self._servers.clear()
+
+    def _tls_context(self) -> Optional[ssl.SSLContext]:
+        if self._certfile is None:
+            return None
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(self._certfile, self._keyfile)
+        return context
+
+    # -- wiring ------------------------------------------------------------------------------
+    def _build_routes(self) -> Dict[str, Route]:
+        https = self._certfile is not None
+        online = Portal(self._state, self._portal_config("online", "", https))
+        portal = Portal(self._state, self._portal_config("portal", "/portal", https))
+        gate = Gate(self._state, {"online", API_KEY}, portal_wording=True)
+        hosted = Services(gate, [], HOSTED_SERVICES, with_gp=False)
+        return {
+            "online": _first_of(online.handle, hosted.handle),
+            "portal": portal.handle,
+            "server": ArcGISServer(self._state, self._server_config("server", None)).handle,
+            "federated": ArcGISServer(
+                self._state, self._server_config("federated", self.portal_url)
+            ).handle,
+            "foreign": ArcGISServer(
+                self._state, self._server_config("foreign", self._lookalike_portal())
+            ).handle,
+        }
+
+    def _portal_config(self, origin: str, path: str, https: bool) -> PortalConfig:
+        base = self._root(origin) + path
+        token_url = f"{base}/sharing/rest/generateToken"
+        if origin == "portal" and self._internal_host:
+            token_url = INTERNAL_GENERATE_URL
+        federated: Dict[str, str] = {}
+        if origin == "portal":
+            federated[normalize_url(self.federated_server_url)] = "federated"
+        prefix = [part for part in path.split("/") if part]
+        return PortalConfig(origin, base, prefix, https, token_url, federated)
+
+    def _server_config(self, origin: str, owner: Optional[str]) -> ServerConfig:
+        url = self._root(origin) + "/arcgis"
+        tokens = f"{url}/tokens/" if owner is None else f"{owner}/sharing/rest/generateToken"
+        return ServerConfig(origin, url, tokens, owner, self._gp_job_duration)
+
+    def _lookalike_portal(self) -> str:
+        return LOOKALIKE_HOST + self.portal_url.split("://", 1)[1]
+
+    def _root(self, origin: str) -> str:
+        server = self._servers.get(origin)
+        if server is None:
+            raise RuntimeError("the emulator is not running: call start() or use `with`")
+        return server.root
+
+    # -- URLs --------------------------------------------------------------------------------
+    @property
+    def online_url(self) -> str:
+        """The Online-style portal, at the origin root (``/sharing/rest/...``)."""
+        return self._root("online")
+
+    @property
+    def portal_url(self) -> str:
+        """The Enterprise portal, behind the web adaptor path ``/portal``."""
+        return self._root("portal") + "/portal"
+
+    @property
+    def server_url(self) -> str:
+        """The standalone ArcGIS Server (``.../arcgis``)."""
+        return self._root("server") + "/arcgis"
+
+    @property
+    def federated_server_url(self) -> str:
+        """The ArcGIS Server federated with :attr:`portal_url`."""
+        return self._root("federated") + "/arcgis"
+
+    @property
+    def foreign_server_url(self) -> str:
+        """A server whose owningSystemUrl only looks like :attr:`portal_url`."""
+        return self._root("foreign") + "/arcgis"
+
+    @property
+    def service_url(self) -> str:
+        """A secured map service on the standalone server."""
+        return f"{self.server_url}/rest/services/Secure/MapServer"
+
+    @property
+    def restricted_service_url(self) -> str:
+        """A service only ``restricted_users`` may use (403 for everyone else)."""
+        return f"{self.server_url}/rest/services/Restricted/MapServer"
+
+    @property
+    def federated_service_url(self) -> str:
+        """A secured map service on the federated server (needs an exchanged server token)."""
+        return f"{self.federated_server_url}/rest/services/Secure/MapServer"
+
+    @property
+    def online_service_url(self) -> str:
+        """A hosted feature service taking Online tokens, app tokens and API keys."""
+        return f"{self.online_url}/rest/services/Hosted/FeatureServer"
+
+    @property
+    def gp_task_url(self) -> str:
+        """The asynchronous GP task on the standalone server."""
+        return f"{self.server_url}/rest/services/LongJob/GPServer/Run"
+
+    @property
+    def federated_gp_task_url(self) -> str:
+        """The asynchronous GP task on the federated server."""
+        return f"{self.federated_server_url}/rest/services/LongJob/GPServer/Run"
+
+    # -- inspection and control --------------------------------------------------------------
+    @property
+    def requests(self) -> List[RequestRecord]:
+        """A snapshot of every request received so far, oldest first."""
+        return self._state.requests()
+
+    def token_requests(self, origin: Optional[str] = None) -> List[RequestRecord]:
+        """Requests that hit a generateToken, /tokens or oauth2/token endpoint."""
+        return [
+            r
+            for r in self._state.requests()
+            if is_token_path(r.path) and (origin is None or r.origin == origin)
+        ]
+
+    def clear_requests(self) -> None:
+        """Forget the request log."""
+        self._state.clear_requests()
+
+    def failed_logins(self, username: str) -> int:
+        """Current count of bad passwords for ``username``."""
+        return self._state.failed_logins(username)
+
+    def revoke(self, token: str) -> None:
+        """Invalidate a token (or API key) before its expiry: it gets 498 from now on."""
+        self._state.revoke(token)
+
+    def inject_fault(
+        self, path_contains: str, kind: str, count: int = 1, **options: Union[int, float, str]
+    ) -> None:
+        """Answer the next ``count`` requests whose path contains ``path_contains`` with a
+        fault: ``status`` (status=, body=), ``429`` (retry_after=), ``delay`` (seconds=),
+        ``reset``, ``malformed_json``, ``html_login`` or ``empty``."""
+        self._faults.add(path_contains, kind, count, **options)
+
+    def clear_faults(self) -> None:
+        """Drop every pending fault."""
+        self._faults.clear()
+
+    def describe(self) -> str:
+        """A few lines for people: where everything is and the demo credentials."""
+        lines = [
+            "ArcGIS emulator (loopback only)",
+            f"  ArcGIS Online-style portal : {self.online_url}",
+            f"  Enterprise portal          : {self.portal_url}",
+            f"  ArcGIS Server (standalone) : {self.server_url}",
+            f"  ArcGIS Server (federated)  : {self.federated_server_url}",
+            f"  Secured service            : {self.service_url}",
+            f"  Hosted service (Online)    : {self.online_service_url}",
+            f"  Long-running GP task       : {self.gp_task_url}",
+        ]
+        lines += [f"  User     : {name} / {password}" for name, password in self.users.items()]
+        lines += [f"  App      : {app} / {secret}" for app, secret in self.apps.items()]
+        lines += [f"  API key  : {key}" for key in self.api_keys]
+        minutes = self._state.settings.token_lifetime / 60
+        lines.append(f"  Tokens live at most {minutes:g} minutes")
+        return "\n".join(lines)
+
+
+def _first_of(*routes: Route) -> Route:
+    def route(req: RequestRecord) -> Optional[Response]:
+        """The first reply any of ``routes`` gives."""
+        for candidate in routes:
+            reply = candidate(req)
+            if reply is not None:
+                return reply
+        return None
+
+    return route
+
+
+def _with_not_found(route: Route) -> Callable[[RequestRecord], Response]:
+    def dispatch(req: RequestRecord) -> Response:
+        """The route's reply, or 404."""
+        reply = route(req)
+        return reply if reply is not None else not_found()
+
+    return dispatch

@@ -1,0 +1,214 @@
+"""The portal side: ArcGIS Online and an Enterprise portal under ``<base>/sharing/rest``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Dict, List, Optional
+
+from . import envelopes as env
+from .access import Gate
+from .params import (
+    PORTAL_DEFAULT_MINUTES,
+    credentials_in_query,
+    lookup,
+    merged,
+    minutes,
+    normalize_url,
+    request_token,
+    segments_after,
+)
+from .records import JSON_TYPE, RequestRecord, Response, json_reply
+from .state import API_KEY, State, TokenRecord
+
+ONLINE_GENERATE_TYPE = "text/plain;charset=utf-8"
+"""Real ArcGIS Online answers generateToken with this content type even for f=json."""
+PORTAL_VERSION = "2024.1"
+"""What ``<portal>/sharing/rest?f=json`` reports as currentVersion."""
+
+
+@dataclass
+class PortalConfig:
+    """Where one emulated portal lives and what it trusts."""
+
+    origin: str
+    """``online`` or ``portal``."""
+    base_url: str
+    """e.g. ``http://127.0.0.1:8443/portal``; the origin root for the Online-style portal."""
+    prefix: List[str]
+    """Path segments before ``sharing/rest`` (``[]`` or ``["portal"]``)."""
+    https: bool = False
+    token_services_url: str = ""
+    federated: Dict[str, str] = field(default_factory=dict)
+    """normalised server URL -> audience name of the server federated with this portal."""
+
+
+class Portal:
+    """Answers ``<base>/sharing/rest/...`` requests for one portal origin."""
+
+    def __init__(self, state: State, config: PortalConfig) -> None:
+        self.state = state
+        self.config = config
+        self.gate = Gate(state, {config.origin, API_KEY}, portal_wording=True)
+        self.token_type = ONLINE_GENERATE_TYPE if config.origin == "online" else JSON_TYPE
+        self._routes: Dict[str, Callable[[RequestRecord], Response]] = {
+            "": self._version,
+            "info": self._info,
+            "generatetoken": self._generate_token,
+            "oauth2/token": self._oauth_token,
+            "portals/self": self._portal_self,
+            "community/self": self._community_self,
+        }
+
+    def handle(self, req: RequestRecord) -> Optional[Response]:
+        """The reply for a portal path, or None when the path is not the portal's."""
+        rest = segments_after(req.path, [*self.config.prefix, "sharing", "rest"])
+        if rest is None:
+            return None
+        route = self._routes.get("/".join(rest).lower())
+        if route is not None:
+            return route(req)
+        if len(rest) == 3 and [s.lower() for s in rest[:2]] == ["community", "users"]:
+            return self._user(req, rest[2])
+        return None
+
+    # -- discovery ---------------------------------------------------------------------------
+    def _version(self, req: RequestRecord) -> Response:
+        return json_reply({"currentVersion": PORTAL_VERSION})
+
+    def _info(self, req: RequestRecord) -> Response:
+        auth = {"tokenServicesUrl": self.config.token_services_url, "isTokenBasedSecurity": True}
+        return json_reply({"owningSystemUrl": self.config.base_url, "authInfo": auth})
+
+    # -- generateToken -----------------------------------------------------------------------
+    def _generate_token(self, req: RequestRecord) -> Response:
+        if credentials_in_query(req):
+            return self._refuse_method(env.CREDENTIALS_IN_QUERY)
+        if req.method != "POST":
+            return self._refuse_method("Generate Token request must be a POST request.")
+        params = merged(req)
+        if lookup(params, "serverUrl") is not None:
+            return self._exchange(req, params)
+        return self._sign_in(params)
+
+    def _refuse_method(self, detail: str) -> Response:
+        return env.error(405, "Method not supported", [detail], content_type=self.token_type)
+
+    def _sign_in(self, params: Dict[str, str]) -> Response:
+        username, password = params.get("username", ""), params.get("password", "")
+        if not username or not password:
+            return env.unable("'username' and 'password' must be specified.", self.token_type)
+        client = params.get("client", "").lower()
+        referer = params.get("referer") or None
+        if client == "referer" and referer is None:
+            return env.unable(env.REFERER_REQUIRED, self.token_type)
+        failure = self.state.authenticate(username, password)
+        if failure is not None:
+            return env.unable(failure, self.token_type)
+        bound = referer if client in ("referer", "") else None
+        lifetime = self._lifetime(params)
+        value, record = self.state.issue(self.config.origin, username, lifetime, bound)
+        return self._token_reply(value, record)
+
+    def _exchange(self, req: RequestRecord, params: Dict[str, str]) -> Response:
+        portal_token = request_token(req)
+        if portal_token is None:
+            return env.unable(env.MISSING_FOR_EXCHANGE, self.token_type)
+        owner = self._portal_token_owner(req, portal_token, params.get("referer"))
+        if owner is None:
+            return env.error(498, "Invalid token.", content_type=self.token_type)
+        audience = self.config.federated.get(normalize_url(lookup(params, "serverUrl") or ""))
+        if audience is None:
+            detail = "The serverUrl is not a server federated with this portal."
+            return env.unable(detail, self.token_type)
+        referer = params.get("referer") or owner.referer
+        lifetime = self._lifetime(params)
+        value, record = self.state.issue(audience, owner.username, lifetime, referer, "server")
+        return self._token_reply(value, record)
+
+    def _portal_token_owner(
+        self, req: RequestRecord, value: str, referer_param: Optional[str]
+    ) -> Optional[TokenRecord]:
+        audiences = {self.config.origin}
+        record = self.state.validate(value, audiences, req.headers.get("Referer"))
+        if record is None and referer_param:
+            record = self.state.validate(value, audiences, referer_param)
+        return record
+
+    def _lifetime(self, params: Dict[str, str]) -> float:
+        asked = minutes(params.get("expiration"), PORTAL_DEFAULT_MINUTES) * 60.0
+        return min(asked, self.state.settings.token_lifetime)
+
+    def _token_reply(self, value: str, record: TokenRecord) -> Response:
+        expires = int(record.expires_at * 1000)
+        payload = {"token": value, "expires": expires, "ssl": self.config.https}
+        return json_reply(payload, content_type=self.token_type)
+
+    # -- OAuth2 app credentials --------------------------------------------------------------
+    def _oauth_token(self, req: RequestRecord) -> Response:
+        params = merged(req)
+        if params.get("grant_type") != "client_credentials":
+            return _oauth_error("unsupported_grant_type", "Invalid grant_type")
+        client_id = params.get("client_id", "")
+        problem = self.state.check_app(client_id, params.get("client_secret", ""))
+        if problem == "invalid_client_id":
+            return _oauth_error(problem, "Invalid client_id")
+        if problem is not None:
+            return _oauth_error(problem, "Invalid client_secret")
+        lifetime = self._lifetime(params)
+        value, _ = self.state.issue(self.config.origin, client_id, lifetime, None, "app")
+        payload = {"access_token": value, "expires_in": int(lifetime), "ssl": self.config.https}
+        return json_reply(payload)
+
+    # -- self and users ----------------------------------------------------------------------
+    def _portal_self(self, req: RequestRecord) -> Response:
+        verdict = self.gate.identify(req)
+        if isinstance(verdict, Response):
+            return verdict
+        body: Dict[str, object] = {
+            "id": "0123456789ABCDEF",
+            "name": "Emulated ArcGIS Online"
+            if self.config.origin == "online"
+            else "Emulated Portal",
+            "isPortal": self.config.origin == "portal",
+            "currentVersion": PORTAL_VERSION,
+            "allSSL": self.config.https,
+        }
+        if verdict is not None:
+            body["user"] = _user_json(verdict.username)
+        return json_reply(body)
+
+    def _community_self(self, req: RequestRecord) -> Response:
+        verdict = self.gate.require(req)
+        if isinstance(verdict, Response):
+            return verdict
+        return json_reply(_user_json(verdict.username))
+
+    def _user(self, req: RequestRecord, username: str) -> Response:
+        verdict = self.gate.identify(req)
+        if isinstance(verdict, Response):
+            return verdict
+        if username not in self.state.users:
+            return env.error(400, "User not found.", messageCode="COM_0019")
+        return json_reply(_user_json(username))
+
+
+def _oauth_error(code: str, description: str) -> Response:
+    body = {
+        "code": 400,
+        "error": code,
+        "error_description": description,
+        "message": description,
+        "details": [],
+    }
+    return json_reply({"error": body})
+
+
+def _user_json(username: str) -> Dict[str, object]:
+    return {
+        "username": username,
+        "fullName": username.replace("_", " ").title(),
+        "role": "org_user",
+        "userType": "creatorUT",
+        "email": f"{username}@example.invalid",
+        "privileges": ["portal:user:createItem", "portal:user:joinGroup"],
+    }
