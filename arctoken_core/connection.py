@@ -9,12 +9,14 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Union
 
 import requests
 
 from . import fields
 from .auth import ArcGISAuth
+from .cache import CachedProvider, TokenCache, cache_key, default_directory
 from .clock import Clock, system_clock
 from .discovery import portal_token_url, server_info
 from .errors import ConfigError, NotFederatedError
@@ -97,6 +99,8 @@ class Connection:
         allow_http_loopback: bool = True,
         signin: Optional[SigninSource] = None,
         clock: Optional[Clock] = None,
+        cache: bool = False,
+        cache_dir: Optional[str] = None,
     ) -> None:
         self.kind = kind
         self.username = username
@@ -156,6 +160,7 @@ class Connection:
         self._servers: Dict[str, TokenHandler] = {}
         self._listeners: List[Listener] = []
         self._auths: List[ArcGISAuth] = []
+        self._cache = TokenCache(Path(cache_dir or default_directory())) if cache else None
 
     def __repr__(self) -> str:
         who = self.username or self.client_id or ""
@@ -273,6 +278,10 @@ class Connection:
         return found + list(self._servers.values())
 
     def _new_handler(self, provider: TokenProvider) -> TokenHandler:
+        if self._cache is not None and self.kind not in ("apikey", "pro"):
+            identity = [self.kind, self.url, self.username or self.client_id or "", self.referer]
+            key = cache_key([*identity, provider.audience])
+            provider = CachedProvider(provider, self._cache, key, self.clock)
         handler = TokenHandler(provider, self.clock)
         for listener in self._listeners:
             handler.add_listener(listener)

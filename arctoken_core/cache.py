@@ -1,0 +1,228 @@
+"""An optional token cache shared by processes: one sign-in per refresh between them all.
+
+Parallel geoprocessing (``multiprocessing`` workers, several ArcGIS Pro tools at once) would
+otherwise sign in once per process. With the cache, the first process to need a token signs
+in and writes it to a file; the others read it. Rules, after MSAL's token cache:
+
+- one file per audience, named by a hash of (kind, token service, user, referer, audience):
+  never by the password, and no password or secret is ever written;
+- owner-only permissions (0600 files in a 0700 folder), written to a temporary file and
+  atomically renamed into place, so a reader never sees half a file;
+- a lock file guards the sign-in; a lock whose holder died, or that is older than
+  ``stale_after`` seconds, is broken, so a crashed process cannot block the others for ever;
+- a file that is corrupt, of another version or for another key is ignored and replaced.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import json
+import os
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, Iterator, Optional, Sequence
+
+from .errors import ConfigError
+from .handler import advisory_margin
+from .providers import TokenProvider
+from .secrets import get_logger, mask_token
+from .token import Token
+
+log = get_logger(__name__)
+
+VERSION = 1
+DEFAULT_STALE_AFTER = 60.0
+"""Seconds after which a lock is presumed abandoned (a sign-in takes far less)."""
+DEFAULT_LOCK_WAIT = 90.0
+POLL = 0.02
+
+
+def default_directory() -> Path:
+    """Where the cache lives by default: the user's local app data, never a shared folder."""
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
+        return base / "ArcTokenTools" / "tokens"
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "arctoken" / "tokens"
+
+
+def cache_key(parts: Sequence[str]) -> str:
+    """The file name for one audience: a SHA-256 of who signs in where, never of a secret."""
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+
+
+@dataclass
+class TokenCache:
+    """A folder of token files shared by the processes of one user."""
+
+    directory: Path
+    stale_after: float = DEFAULT_STALE_AFTER
+    lock_wait: float = DEFAULT_LOCK_WAIT
+
+    def __post_init__(self) -> None:
+        self.directory = Path(self.directory)
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+            os.chmod(self.directory, 0o700)
+        except OSError as exc:
+            raise ConfigError(
+                "cache_dir", f"cannot use {self.directory} for the token cache ({exc.strerror})"
+            ) from None
+
+    def path(self, key: str) -> Path:
+        """The token file of ``key``."""
+        return self.directory / f"{key}.json"
+
+    def read(self, key: str) -> Optional[Token]:
+        """The cached token of ``key``, or None when absent, corrupt or for another key."""
+        try:
+            data = json.loads(self.path(key).read_text(encoding="utf-8"))
+            if data.get("version") != VERSION or data.get("key") != key:
+                raise ValueError("foreign file")
+            return Token(
+                value=str(data["token"]),
+                expires_at=float(data["expires_at"]),
+                issued_at=float(data["issued_at"]),
+                referer=data.get("referer"),
+                ssl=bool(data.get("ssl", False)),
+                audience=str(data.get("audience", "")),
+            )
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, KeyError, TypeError):
+            log.warning("ignoring an unreadable token cache file; it will be replaced")
+            return None
+
+    def write(self, key: str, token: Token) -> None:
+        """Store ``token`` for ``key``: owner-only, atomically replaced."""
+        data: Dict[str, Any] = {
+            "version": VERSION,
+            "key": key,
+            "token": token.value,
+            "expires_at": token.expires_at,
+            "issued_at": token.issued_at,
+            "referer": token.referer,
+            "ssl": token.ssl,
+            "audience": token.audience,
+        }
+        write_private(self.path(key), json.dumps(data))
+
+    @contextmanager
+    def lock(self, key: str) -> Iterator[None]:
+        """Hold the sign-in lock of ``key``; break it if its holder died or it went stale."""
+        path = self.directory / f"{key}.lock"
+        deadline = time.monotonic() + self.lock_wait
+        while not self._try_lock(path):
+            if time.monotonic() > deadline:
+                raise ConfigError(
+                    "cache_dir", f"the token cache lock {path.name} stayed taken; delete it"
+                )
+            time.sleep(POLL)
+        try:
+            yield
+        finally:
+            try:
+                path.unlink()
+            except FileNotFoundError:
+                pass
+
+    def _try_lock(self, path: Path) -> bool:
+        try:
+            fd = os.open(str(path), os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        except FileExistsError:
+            self._break_if_stale(path)
+            return False
+        with os.fdopen(fd, "w") as handle:
+            handle.write(f"{os.getpid()} {time.time()}")
+        return True
+
+    def _break_if_stale(self, path: Path) -> None:
+        try:
+            pid_text, _, _ = path.read_text().partition(" ")
+            age = time.time() - path.stat().st_mtime
+        except (OSError, ValueError):
+            return
+        if age > self.stale_after or not _alive(pid_text):
+            log.warning("breaking an abandoned token cache lock (%.0f s old)", age)
+            try:
+                path.unlink()
+            except FileNotFoundError:
+                pass
+
+
+class CachedProvider:
+    """Wraps a provider: fresh tokens come from the shared cache, sign-ins from one process.
+
+    A cached token equal to the one this process last handed out is never reused: the handler
+    only asks again when that token expired or a server rejected it.
+    """
+
+    def __init__(self, provider: TokenProvider, cache: TokenCache, key: str, clock: Any) -> None:
+        self.provider = provider
+        self.cache = cache
+        self.key = key
+        self.clock = clock
+        self.audience = provider.audience
+        self._last: Optional[str] = None
+
+    def fetch(self) -> Token:
+        """A fresh token from the cache, or from one sign-in under the cache's lock."""
+        token = self._fresh_cached()
+        if token is None:
+            with self.cache.lock(self.key):
+                token = self._fresh_cached() or self._sign_in()
+        self._last = token.value
+        return token
+
+    def _fresh_cached(self) -> Optional[Token]:
+        token = self.cache.read(self.key)
+        if token is None or token.value == self._last:
+            return None
+        if token.remaining(self.clock()) <= advisory_margin(token.lifetime):
+            return None
+        log.debug("token %s taken from the shared cache", mask_token(token.value))
+        return token
+
+    def _sign_in(self) -> Token:
+        token = self.provider.fetch()
+        self.cache.write(self.key, token)
+        return token
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically with owner-only permissions (0600)."""
+    fd, temp = tempfile.mkstemp(prefix=".tmp-", dir=str(path.parent))
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temp, 0o600)
+        os.replace(temp, str(path))
+    except BaseException:
+        try:
+            os.unlink(temp)
+        except OSError:
+            pass
+        raise
+
+
+def _alive(pid_text: str) -> bool:
+    try:
+        pid = int(pid_text)
+    except ValueError:
+        return False
+    if pid == os.getpid():
+        return True
+    if sys.platform == "win32":
+        return True  # no cheap check: rely on stale_after
+    try:
+        os.kill(pid, 0)
+    except OSError as exc:
+        return exc.errno == errno.EPERM
+    return True

@@ -1,0 +1,113 @@
+"""The shared token cache: files (pyfakefs) and real processes contending for one sign-in."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import stat
+from pathlib import Path
+from typing import Any, Dict, List
+
+import pytest
+from pyfakefs.fake_filesystem import FakeFilesystem
+
+from arctoken_core.cache import CachedProvider, TokenCache, cache_key
+from arctoken_core.clock import ManualClock
+from arctoken_core.connection import Connection
+from arctoken_core.emulator import Emulator
+from arctoken_core.token import Token
+from tests.conftest import ALICE, ALICE_PASSWORD
+
+
+class CountingProvider:
+    audience = "https://gis.example.com/portal"
+
+    def __init__(self, clock: ManualClock) -> None:
+        self.clock = clock
+        self.calls = 0
+
+    def fetch(self) -> Token:
+        self.calls += 1
+        now = self.clock()
+        return Token(f"cached-token-{self.calls:04d}-abcdef", now + 600, now)
+
+
+def test_file_is_owner_only_and_holds_no_password(fs: FakeFilesystem, clock: ManualClock) -> None:
+    cache = TokenCache(Path("/home/u/cache"))
+    provider = CachedProvider(CountingProvider(clock), cache, cache_key(["a", "b"]), clock)
+    token = provider.fetch()
+    path = cache.path(cache_key(["a", "b"]))
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat("/home/u/cache").st_mode) == 0o700
+    data = json.loads(Path(path).read_text())
+    assert data["token"] == token.value and "password" not in json.dumps(data).lower()
+    assert [p.name for p in Path("/home/u/cache").iterdir()] == [path.name]  # no temp, no lock
+
+
+def test_second_process_reads_instead_of_signing_in(fs: FakeFilesystem, clock: ManualClock) -> None:
+    cache = TokenCache(Path("/c"))
+    first, second = CountingProvider(clock), CountingProvider(clock)
+    key = cache_key(["k"])
+    a = CachedProvider(first, cache, key, clock).fetch()
+    b = CachedProvider(second, cache, key, clock).fetch()
+    assert a == b and first.calls == 1 and second.calls == 0
+
+
+def test_a_rejected_or_expiring_cached_token_is_not_reused(
+    fs: FakeFilesystem, clock: ManualClock
+) -> None:
+    cache = TokenCache(Path("/c"))
+    inner = CountingProvider(clock)
+    provider = CachedProvider(inner, cache, cache_key(["k"]), clock)
+    first = provider.fetch()
+    assert provider.fetch() != first  # asked again = the last one was rejected
+    clock.advance(600 - 30)  # inside the refresh window
+    provider.fetch()
+    assert inner.calls == 3
+
+
+@pytest.mark.parametrize(
+    "content", ["{not json", '{"version": 99}', '{"version": 1, "key": "x"}', ""]
+)
+def test_corrupt_or_foreign_file_is_ignored_and_replaced(
+    fs: FakeFilesystem, clock: ManualClock, content: str
+) -> None:
+    cache = TokenCache(Path("/c"))
+    key = cache_key(["k"])
+    Path(cache.path(key)).write_text(content)
+    inner = CountingProvider(clock)
+    token = CachedProvider(inner, cache, key, clock).fetch()
+    assert inner.calls == 1 and cache.read(key) == token
+
+
+def test_abandoned_lock_is_broken(fs: FakeFilesystem, clock: ManualClock) -> None:
+    cache = TokenCache(Path("/c"), stale_after=5)
+    key = cache_key(["k"])
+    lock = Path("/c") / f"{key}.lock"
+    lock.write_text("999999 0")  # a process that no longer exists
+    inner = CountingProvider(clock)
+    assert CachedProvider(inner, cache, key, clock).fetch()
+    assert not lock.exists()
+
+
+def _worker(args: Dict[str, Any]) -> List[str]:
+    conn = Connection(
+        kind="server",
+        url=args["url"],
+        username=ALICE,
+        password=ALICE_PASSWORD,
+        cache=True,
+        cache_dir=args["cache_dir"],
+    )
+    return [conn.token() for _ in range(5)]
+
+
+def test_processes_share_one_sign_in(tmp_path: Path) -> None:
+    with Emulator(users={ALICE: ALICE_PASSWORD}, token_lifetime=600) as emu:
+        args = {"url": emu.server_url, "cache_dir": str(tmp_path / "cache")}
+        context = multiprocessing.get_context("spawn")
+        with context.Pool(4) as pool:
+            tokens = pool.map(_worker, [args] * 8)
+        assert len({t for batch in tokens for t in batch}) == 1
+        assert len(emu.token_requests()) == 1
