@@ -29,9 +29,7 @@ WIRE_TESTS = [
 def test_code_needs_no_more_than_python_3_9() -> None:
     result = subprocess.run(
         [
-            sys.executable,
-            "-m",
-            "vermin",
+            str(Path(sysconfig.get_path("scripts")) / "vermin"),
             "-t=3.9-",
             "--no-tips",
             "--violations",
