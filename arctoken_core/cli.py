@@ -16,6 +16,7 @@ import getpass
 import json
 import logging
 import os
+import ssl
 import sys
 from typing import Any, Dict, Optional, Sequence, TextIO
 
@@ -53,6 +54,15 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="longest lifetime of issued tokens (default 3600)",
     )
+    emulator.add_argument(
+        "--port",
+        type=int,
+        default=0,
+        metavar="N",
+        help="serve on ports N to N+4 (default: any free ports)",
+    )
+    emulator.add_argument("--certfile", help="serve https with this PEM certificate (chain)")
+    emulator.add_argument("--keyfile", help="the certificate's private key, if not in --certfile")
     emulator.add_argument(
         "--job-duration",
         type=float,
@@ -250,15 +260,27 @@ def cmd_emulator(args: argparse.Namespace) -> int:
 
     from .emulator import Emulator
 
-    with Emulator(
-        token_lifetime=args.token_lifetime, gp_job_duration=args.job_duration, **demo_accounts()
-    ) as emu:
+    emu = Emulator(
+        token_lifetime=args.token_lifetime,
+        gp_job_duration=args.job_duration,
+        base_port=args.port,
+        certfile=args.certfile,
+        keyfile=args.keyfile,
+        **demo_accounts(),
+    )
+    try:
+        emu.start()
+    except (OSError, ssl.SSLError) as exc:
+        emu.stop()
+        raise ConfigError("--port/--certfile", f"cannot serve: {exc}") from None
+    try:
         print(emu.describe())
         print("Press Ctrl+C to stop.", flush=True)
-        try:
-            threading.Event().wait()
-        except KeyboardInterrupt:
-            print("stopped", file=sys.stderr)
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        print("stopped", file=sys.stderr)
+    finally:
+        emu.stop()
     return 0
 
 

@@ -61,7 +61,7 @@ class GPJob:
         poll_interval: float = 2.0,
         time_limit: Optional[float] = None,
         on_status: Optional[Callable[[JobStatus], None]] = None,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], object] = time.sleep,
         clock: Clock = system_clock,
     ) -> None:
         self.call = call

@@ -165,3 +165,24 @@ class TLSFiles:
         other = trustme.CA()
         self.other_ca_file = folder / "other-ca.pem"
         other.cert_pem.write_to_path(str(self.other_ca_file))
+
+
+def free_port_range(count: int, attempts: int = 50) -> int:
+    """The first of ``count`` consecutive ports on 127.0.0.1 that were all free a moment ago."""
+    for _ in range(attempts):
+        base = free_port()
+        if base + count > 65535:
+            continue
+        sockets = []
+        try:
+            for port in range(base, base + count):
+                sock = socket.socket()
+                sockets.append(sock)
+                sock.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+        finally:
+            for sock in sockets:
+                sock.close()
+    raise RuntimeError(f"no {count} consecutive free ports found")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -14,7 +15,7 @@ from tests.conftest import ALICE, ALICE_PASSWORD
 from tests.support import RecordingServer
 
 
-def _portal(emu: Emulator, clock: ManualClock, **extra: object) -> Connection:
+def _portal(emu: Emulator, clock: ManualClock, **extra: Any) -> Connection:
     return Connection(
         kind="portal",
         url=emu.portal_url,
@@ -22,10 +23,10 @@ def _portal(emu: Emulator, clock: ManualClock, **extra: object) -> Connection:
         password=ALICE_PASSWORD,
         clock=clock,
         **extra,
-    )  # type: ignore[arg-type]
+    )
 
 
-def _carries_token(seen: object, token: str) -> bool:
+def _carries_token(seen: Any, token: str) -> bool:
     headers = seen.headers
     body = getattr(seen, "body", b"") or b""
     path = seen.path

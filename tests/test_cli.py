@@ -15,7 +15,7 @@ from arctoken_core.emulator import Emulator
 from tests.conftest import ALICE, ALICE_PASSWORD, API_KEY, APP_ID, APP_SECRET, assert_no_secret
 
 
-def _run(args: List[str], stdin: str = "") -> "tuple[int, str, str]":
+def _run(args: List[str], stdin: str = "") -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     real_out, real_err = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = out, err
@@ -208,3 +208,35 @@ def test_help_everywhere(command: List[str]) -> None:
         timeout=60,
     )
     assert result.returncode == 0 and "usage: arctoken" in result.stdout
+
+
+def test_emulator_command_prints_urls_and_credentials_on_stable_ports() -> None:
+    from tests.support import free_port_range
+
+    base = free_port_range(5)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "arctoken_core", "emulator", "--port", str(base)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        lines = [process.stdout.readline() for _ in range(14)]
+    finally:
+        process.terminate()
+        process.wait(10)
+    text = "".join(lines)
+    assert f"http://127.0.0.1:{base + 1}/portal" in text
+    assert "demo / demo-password" in text and "Press Ctrl+C" in text
+
+
+def test_emulator_command_port_in_use_is_one_line() -> None:
+    from tests.support import RecordingServer
+
+    busy = RecordingServer()
+    try:
+        code, out, err = _run(["emulator", "--port", str(busy.port)])
+    finally:
+        busy.stop()
+    assert code == 2 and "cannot serve" in err and len(err.strip().splitlines()) == 1

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Any, Iterator
 
 import pytest
 
@@ -26,10 +26,10 @@ def tls_emu(tls: TLSFiles, clock: ManualClock) -> Iterator[Emulator]:
         yield emulator
 
 
-def _server(url: str, clock: ManualClock, **extra: object) -> Connection:
+def _server(url: str, clock: ManualClock, **extra: Any) -> Connection:
     return Connection(
         kind="server", url=url, username=ALICE, password=ALICE_PASSWORD, clock=clock, **extra
-    )  # type: ignore[arg-type]
+    )
 
 
 def test_http_token_and_service_requests_go_through_the_proxy(

@@ -43,6 +43,8 @@ class Emulator:
     services, async GP jobs, lockouts, injected faults and optional TLS.
 
     Use it as a context manager; every URL property is valid between start and stop.
+    Ports are chosen by the OS, or ``base_port`` and the four after it (stable URLs for
+    rehearsing a script with ``arctoken emulator --port``).
     """
 
     def __init__(
@@ -61,6 +63,7 @@ class Emulator:
         keyfile: Optional[str] = None,
         advertise_internal_host: bool = False,
         restricted_users: Iterable[str] = (),
+        base_port: int = 0,
     ) -> None:
         self.users: Dict[str, str] = dict(DEFAULT_USERS if users is None else users)
         self.apps: Dict[str, str] = dict(DEFAULT_APPS if apps is None else apps)
@@ -81,6 +84,7 @@ class Emulator:
         self._gp_job_duration = float(gp_job_duration)
         self._certfile, self._keyfile = certfile, keyfile
         self._internal_host = advertise_internal_host
+        self._base_port = int(base_port)
         self._servers: Dict[str, OriginServer] = {}
         self._threads: List[threading.Thread] = []
 
@@ -97,8 +101,9 @@ class Emulator:
         if self._servers:
             return
         context = self._tls_context()
-        for origin in ORIGINS:
-            self._servers[origin] = OriginServer(origin, self._state, self._faults, context)
+        for index, origin in enumerate(ORIGINS):
+            port = self._base_port + index if self._base_port else 0
+            self._servers[origin] = OriginServer(origin, self._state, self._faults, context, port)
         for origin, route in self._build_routes().items():
             self._servers[origin].dispatch = _with_not_found(route)
         for server in self._servers.values():

@@ -33,13 +33,18 @@ def _no_route(req: RequestRecord) -> Response:
 
 
 class OriginServer(ThreadingHTTPServer):
-    """A threaded HTTP(S) server on 127.0.0.1 with an OS-chosen port; prints nothing."""
+    """A threaded HTTP(S) server on 127.0.0.1 (port 0: the OS chooses); prints nothing."""
 
     daemon_threads = True
     request_queue_size = 64
 
     def __init__(
-        self, origin: str, state: State, faults: FaultBook, context: Optional[ssl.SSLContext]
+        self,
+        origin: str,
+        state: State,
+        faults: FaultBook,
+        context: Optional[ssl.SSLContext],
+        port: int = 0,
     ) -> None:
         self.origin = origin
         self.state = state
@@ -50,7 +55,7 @@ class OriginServer(ThreadingHTTPServer):
         self.stopping = threading.Event()
         self._active: Dict[_Handler, threading.Thread] = {}
         self._active_lock = threading.Lock()
-        super().__init__(("127.0.0.1", 0), _Handler)
+        super().__init__(("127.0.0.1", port), _Handler)
 
     def server_bind(self) -> None:
         """Bind without the reverse DNS lookup http.server would do."""
