@@ -1,8 +1,9 @@
 """ArcTokenTools: Generate Token and Run with Credentials for ArcGIS Pro and ModelBuilder.
 
 Thin arcpy glue. The parameters are defined once, as data, in ``arctoken_core/toolspec.py``;
-validation and the work itself live in ``arctoken_core`` beside this file, which is put on
-``sys.path`` here so nothing needs installing into ArcGIS Pro's read-only environment.
+validation and execution in ``arctoken_core/toolbox.py``. The package sits beside this file
+and is put on ``sys.path`` here, so nothing needs installing into ArcGIS Pro's read-only
+environment.
 Nothing heavy (requests, the connection code) is imported until a tool validates or runs.
 """
 
@@ -19,7 +20,7 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 if _HERE not in sys.path:
     sys.path.insert(0, _HERE)
 
-from arctoken_core import toolspec  # noqa: E402 - needs the folder above on sys.path
+from arctoken_core import toolbox, toolspec  # noqa: E402 - needs the folder above on sys.path
 
 
 class Toolbox:
@@ -84,22 +85,22 @@ class _Tool:
 
     def updateParameters(self, parameters: List[Any]) -> None:  # noqa: N802 - arcpy's name
         """Enable what the chosen connection type (and target) uses; fill defaults."""
-        toolspec.update_parameters(self.spec, parameters, arcpy.GetActivePortalURL)
+        toolbox.update_parameters(self.spec, parameters, arcpy.GetActivePortalURL)
 
     def updateMessages(self, parameters: List[Any]) -> None:  # noqa: N802 - arcpy's name
         """Put each problem on the parameter it is about."""
-        toolspec.update_messages(self.spec, parameters)
+        toolbox.update_messages(self.spec, parameters)
 
     def execute(self, parameters: List[Any], messages: Any) -> None:
         """Run the tool; expected failures end as one clear error message."""
         reporter = _Reporter(messages)
-        host = toolspec.Host(
+        host = toolbox.Host(
             reporter, arcpy.GetSigninToken, arcpy.GetActivePortalURL, self.clock, self.sleep
         )
         try:
-            toolspec.execute(self.spec, parameters, host)
+            toolbox.execute(self.spec, parameters, host)
         except Exception as exc:  # noqa: BLE001 - shown as a masked tool error below
-            text = toolspec.error_text(exc, self.spec)
+            text = toolbox.error_text(exc, self.spec)
             messages.addErrorMessage(text)
             raise arcpy.ExecuteError(text) from None
         finally:
