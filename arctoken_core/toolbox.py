@@ -256,8 +256,10 @@ def _generate_token(values: Mapping[str, Any], host: Host) -> Values:
         issued = issue_token(conn, host.reporter, values.get("token_file"))
     finally:
         conn.close()
+    if issued.token_file:
+        host.reporter.info("Token output left empty: geoprocessing history would keep it.")
     return {
-        "token": issued.value,
+        "token": "" if issued.token_file else issued.value,
         "expires": issued.expires_local,
         "token_referer": issued.referer,
         "token_url": issued.url,
