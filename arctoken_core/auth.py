@@ -22,6 +22,7 @@ import requests
 from requests.auth import AuthBase
 from requests.utils import rewind_body
 
+from .errors import ArcTokenError
 from .handler import TokenHandler
 from .http import check_transport
 from .secrets import get_logger
@@ -98,8 +99,12 @@ class _Hook:
         same-host redirect a token placed in either also goes in the header.
         """
         request = response.request
-        target = urljoin(response.url, response.headers.get("location", ""))
-        if self.auth.resolve(target) is not self.handler:
+        try:
+            target = urljoin(response.url, response.headers.get("location", ""))
+            same = self.auth.resolve(target) is self.handler
+        except (ValueError, ArcTokenError):  # an unparsable Location goes nowhere trusted
+            same = False
+        if not same:
             strip_token(request)  # type: ignore[arg-type]
         elif self.auth.placement != "header":
             request.headers[HEADER] = f"Bearer {self.value}"
@@ -139,7 +144,7 @@ def token_rejected(response: requests.Response) -> Optional[int]:
         return None
     try:
         payload = json.loads(head)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
         return None
     if not isinstance(payload, dict):
         return None
@@ -149,7 +154,7 @@ def token_rejected(response: requests.Response) -> Optional[int]:
         return None
     try:
         number = int(code)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: JSON's Infinity
         return None
     return number if number in _RETRY_CODES else None
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import json
+import math
 import os
 import sys
 import tempfile
@@ -31,7 +32,7 @@ from .errors import ConfigError
 from .handler import advisory_margin
 from .providers import TokenProvider
 from .secrets import get_logger, mask_token
-from .token import Token
+from .token import Token, usable_token
 
 log = get_logger(__name__)
 
@@ -81,20 +82,10 @@ class TokenCache:
     def read(self, key: str) -> Optional[Token]:
         """The cached token of ``key``, or None when absent, corrupt or for another key."""
         try:
-            data = json.loads(self.path(key).read_text(encoding="utf-8"))
-            if data.get("version") != VERSION or data.get("key") != key:
-                raise ValueError("foreign file")
-            return Token(
-                value=str(data["token"]),
-                expires_at=float(data["expires_at"]),
-                issued_at=float(data["issued_at"]),
-                referer=data.get("referer"),
-                ssl=bool(data.get("ssl", False)),
-                audience=str(data.get("audience", "")),
-            )
+            return _token_from_file(json.loads(self.path(key).read_text(encoding="utf-8")), key)
         except FileNotFoundError:
             return None
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError, OverflowError, RecursionError):
             log.warning("ignoring an unreadable token cache file; it will be replaced")
             return None
 
@@ -192,6 +183,36 @@ class CachedProvider:
         token = self.provider.fetch()
         self.cache.write(self.key, token)
         return token
+
+
+def _token_from_file(data: Any, key: str) -> Token:
+    """The Token a cache file holds; ValueError for anything that is not one of ours.
+
+    Every field is checked, since a file another program (or a crash) left behind must
+    never hand out a token that breaks a request or never expires (NaN, infinity).
+    """
+    if not isinstance(data, dict):  # "[]" or "1": JSON, but not a token file
+        raise ValueError("not an object")
+    if data.get("version") != VERSION or data.get("key") != key:
+        raise ValueError("foreign file")
+    if not usable_token(data.get("token")):  # would break the header it goes in
+        raise ValueError("unusable token")
+    expires_at, issued_at = float(data["expires_at"]), float(data["issued_at"])
+    referer = data.get("referer")
+    if not (math.isfinite(expires_at) and math.isfinite(issued_at)):
+        raise ValueError("not a time")
+    if referer is not None and not (
+        isinstance(referer, str) and referer.isascii() and referer.isprintable()
+    ):
+        raise ValueError("unusable referer")
+    return Token(
+        value=str(data["token"]),
+        expires_at=expires_at,
+        issued_at=issued_at,
+        referer=referer,
+        ssl=bool(data.get("ssl", False)),
+        audience=str(data.get("audience", "")),
+    )
 
 
 def write_private(path: Path, text: str) -> None:

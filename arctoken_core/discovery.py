@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Mapping, Optional
 
 import requests
 
+from .errors import ConfigError
 from .http import call, read_json
 from .secrets import get_logger
-from .urls import origin_key
+from .urls import origin_key, root_key
 
 log = get_logger(__name__)
 
@@ -32,17 +34,39 @@ def server_info(session: requests.Session, root: str) -> ServerInfo:
         "server info",
     )
     auth = _mapping(payload.get("authInfo"))
-    token_url = auth.get("tokenServicesUrl")
+    token_url = _url_or_none(auth.get("tokenServicesUrl"))
     minutes = auth.get("shortLivedTokenValidity")
     return ServerInfo(
         root=root,
-        token_url=token_service_url(str(token_url)) if token_url else None,
-        owning_system_url=str(payload["owningSystemUrl"])
-        if payload.get("owningSystemUrl")
-        else None,
-        short_lived_minutes=int(minutes) if isinstance(minutes, (int, float)) else None,
+        token_url=token_service_url(token_url) if token_url else None,
+        owning_system_url=_url_or_none(payload.get("owningSystemUrl")),
+        short_lived_minutes=_minutes_or_none(minutes),
         token_based=bool(auth.get("isTokenBasedSecurity", bool(token_url))),
     )
+
+
+def _url_or_none(value: Any) -> Optional[str]:
+    """A URL the server advertised, or None when it is missing or cannot be parsed.
+
+    What a server says about itself is not trusted to parse: an unparsable URL is treated as
+    absent (the standard location is used) rather than failing later with a bare ValueError.
+    """
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        root_key(value)
+        origin_key(value)
+    except ConfigError:
+        log.warning("ignoring an unreadable URL the server advertised")
+        return None
+    return value
+
+
+def _minutes_or_none(value: Any) -> Optional[int]:
+    """``shortLivedTokenValidity`` as whole minutes; NaN, infinity or a non-number: None."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return int(value) if math.isfinite(value) else None
 
 
 def token_service_url(advertised: str) -> str:
@@ -67,10 +91,9 @@ def portal_token_url(session: requests.Session, portal: str) -> str:
         ),
         "portal info",
     )
-    advertised = _mapping(payload.get("authInfo")).get("tokenServicesUrl")
+    advertised = _url_or_none(_mapping(payload.get("authInfo")).get("tokenServicesUrl"))
     if not advertised:
         return default
-    advertised = str(advertised)
     if origin_key(advertised) != origin_key(portal):
         log.warning(
             "the portal advertises its token service on another host (%s); using %s instead",

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from .errors import ConfigError, InsecureTransportError
 from .http import is_loopback
+from .token import usable_token
 from .urls import normalise_portal_url, normalise_server_url
 
 KINDS = ("online", "portal", "server", "pro", "apikey", "app")
@@ -69,12 +70,16 @@ def check(values: Mapping[str, Any]) -> List[Problem]:
 def proxy_parts(raw: str) -> Tuple[str, Optional[str], Optional[int]]:
     """(scheme, host, port) of a proxy typed as ``host:port`` or ``http://host:port``."""
     text = raw.strip()
-    parts = urlsplit(text if "://" in text else "http://" + text)
+    try:
+        parts = urlsplit(text if "://" in text else "http://" + text)
+        host = parts.hostname
+    except ValueError:  # e.g. an unclosed "[" of an IPv6 address
+        return "http", None, None
     try:
         port = parts.port
     except ValueError:
         port = -1
-    return parts.scheme, parts.hostname, port
+    return parts.scheme, host, port
 
 
 def _check_url(kind: str, raw: Any, field: str, allow_loopback: bool) -> List[Problem]:
@@ -129,6 +134,11 @@ def _check_credentials(kind: str, values: Mapping[str, Any]) -> List[Problem]:
         value = values.get(field)
         if value is None or not str(_reveal(value)).strip():
             problems.append(Problem(field, f"is required for {KIND_LABELS[kind]}: give {what}"))
+        elif field == "api_key" and not usable_token(str(_reveal(value))):
+            # the key travels in a header: a space or line break would break the request
+            problems.append(
+                Problem(field, "has spaces or characters an API key never has; paste the key alone")
+            )
     return problems
 
 
@@ -138,7 +148,7 @@ def _check_expiration(raw: Any) -> List[Problem]:
     try:
         minutes = int(raw)
         exact = float(raw) == minutes
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: infinity
         return [Problem("expiration", f"must be a whole number of minutes (got {raw!r})")]
     if not exact or not MIN_EXPIRATION <= minutes <= MAX_EXPIRATION:
         return [
@@ -182,6 +192,15 @@ def _check_proxy(values: Mapping[str, Any]) -> List[Problem]:
                 )
             ]
         return []
+    if "@" in str(raw):
+        # a password inside the proxy URL would be shown wherever the URL is (repr, logs,
+        # the messages below): checked first, and the value is never repeated back
+        return [
+            Problem(
+                "proxy",
+                "must not contain credentials; give them as the proxy username and password",
+            )
+        ]
     scheme, host, port = proxy_parts(str(raw))
     if scheme not in ("http", "https"):
         return [Problem("proxy", f"scheme {scheme}:// is not supported; use http://host:port")]
@@ -218,15 +237,21 @@ def _check_tls(values: Mapping[str, Any]) -> List[Problem]:
 
 
 def _check_referer(raw: Any) -> List[Problem]:
+    """The referer travels in the Referer header: printable ASCII, no surrounding spaces.
+
+    Anything else failed only when a request was sent (a bare UnicodeEncodeError for a
+    non-Latin-1 letter), or silently (a leading space is dropped by the server, so every
+    request was refused as 498).
+    """
     if raw is None:
         return []
     text = str(raw)
-    if not text.strip() or any(c in text for c in "\r\n\t"):
+    if text != text.strip() or not text or not (text.isascii() and text.isprintable()):
         return [
             Problem(
                 "referer",
-                f"must be a single line of text such as {DEFAULT_REFERER} "
-                "or https://myapp.example.com",
+                f"must be a single line of plain ASCII text without surrounding spaces, "
+                f"such as {DEFAULT_REFERER} or https://myapp.example.com",
             )
         ]
     return []

@@ -102,7 +102,7 @@ class GPJob:
     def _poll(self, start: float) -> str:
         reply = self.call("GET", self.job_url, None)
         status = str(reply.get("jobStatus", ""))
-        new = [_message_text(m) for m in reply.get("messages") or []][len(self.messages) :]
+        new = [_message_text(m) for m in _list(reply.get("messages"))][len(self.messages) :]
         self.messages.extend(new)
         progress = reply.get("progress")
         label = str(progress.get("message")) if isinstance(progress, Mapping) else None
@@ -119,7 +119,7 @@ class GPJob:
             raise JobFailedError(f"job {self.job_id} {what}: {detail}", self.job_id, self.messages)
         reply = self.call("GET", self.job_url, None)
         results = {}
-        for name, ref in (reply.get("results") or {}).items():
+        for name, ref in _mapping(reply.get("results")).items():
             url = ref.get("paramUrl") if isinstance(ref, Mapping) else None
             if url:
                 value = self.call("GET", f"{self.job_url}/{url}", None)
@@ -139,6 +139,16 @@ class GPJob:
             self.job_id,
             self.messages,
         )
+
+
+def _list(value: Any) -> List[Any]:
+    """A reply's list, or [] when the server sent something else (never a TypeError)."""
+    return list(value) if isinstance(value, list) else []
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    """A reply's object, or {} when the server sent something else."""
+    return value if isinstance(value, Mapping) else {}
 
 
 def _message_text(message: Any) -> str:

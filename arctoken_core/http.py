@@ -11,10 +11,11 @@ from __future__ import annotations
 import ipaddress
 import json
 import logging
+import math
 import time
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Mapping, Optional, Set, Tuple, Union
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -22,6 +23,7 @@ from requests.adapters import HTTPAdapter
 from . import __version__
 from .errors import (
     ArcGISServiceError,
+    ConfigError,
     InsecureTransportError,
     InvalidTokenError,
     PermissionDeniedError,
@@ -42,6 +44,9 @@ USER_AGENT = f"arctoken/{__version__} python-requests/{requests.__version__}"
 _warned: Set[Tuple[str, Optional[str]]] = set()
 """(what, host) pairs already warned about, so a long run warns once, not per request."""
 
+MAX_TIMEOUT = 86400.0
+"""A day: no single HTTP exchange should wait longer (the OS clock overflows at centuries)."""
+
 Timeout = Tuple[float, float]
 Sleep = Callable[[float], None]
 
@@ -61,6 +66,17 @@ class HttpSettings:
     backoff: float = 0.5
     retry_after_cap: float = 30.0
     allow_http_loopback: bool = True
+
+    def __post_init__(self) -> None:
+        """Refuse timeouts that no socket accepts (NaN, infinity, zero or less, centuries).
+
+        Without this such a timeout got as far as the socket and failed there with a bare
+        ValueError or OverflowError instead of a ConfigError naming the field.
+        """
+        if not all(_positive_seconds(value) for value in self.timeout):
+            raise ConfigError(
+                "timeout", f"must be a number of seconds above 0 and at most {MAX_TIMEOUT:g}"
+            )
 
     def proxy_url(self) -> Optional[str]:
         """The explicit proxy as a URL with its credentials, or None to use no/system proxy."""
@@ -123,11 +139,7 @@ class RetryingAdapter(HTTPAdapter):
             return False
         if isinstance(exc, (requests.exceptions.SSLError, requests.exceptions.ProxyError)):
             return False
-        never_sent = isinstance(exc, requests.exceptions.ConnectTimeout) or (
-            isinstance(exc, requests.exceptions.ConnectionError)
-            and "NewConnectionError" in repr(exc)
-        )
-        return never_sent or method in IDEMPOTENT
+        return _never_connected(exc) or method in IDEMPOTENT
 
     def _may_retry_status(self, response: requests.Response, method: str, attempt: int) -> bool:
         return (
@@ -236,10 +248,19 @@ def call(
     data: Optional[Mapping[str, Any]] = None,
     headers: Optional[Mapping[str, str]] = None,
     what: str = "request",
+    allow_redirects: bool = True,
 ) -> requests.Response:
-    """Send one request, turning transport failures into typed, redacted errors."""
+    """Send one request, turning transport failures into typed, redacted errors.
+
+    Requests that carry a password, a client secret or a token to exchange pass
+    ``allow_redirects=False``: requests re-sends a POST body on a 307/308 redirect, to any
+    host and over any scheme, so following one could hand the credentials to someone else.
+    :func:`read_json` turns the redirect into an error that names where it pointed.
+    """
     try:
-        return session.request(method, url, params=params, data=data, headers=headers)
+        return session.request(
+            method, url, params=params, data=data, headers=headers, allow_redirects=allow_redirects
+        )
     except requests.exceptions.ProxyError as exc:
         raise ProxyError(_proxy_message(exc, url)) from None
     except requests.exceptions.SSLError as exc:
@@ -253,10 +274,26 @@ def call(
             "and the proxy settings, or raise the timeout"
         ) from None
     except requests.exceptions.RequestException as exc:
-        raise TransportError(
-            f"{what}: could not reach {_origin(url)} ({_short(exc)}); check the URL, the "
-            "network and the proxy settings"
-        ) from None
+        raise TransportError(_unreachable_message(exc, url, what)) from None
+
+
+def _unreachable_message(exc: requests.exceptions.RequestException, url: str, what: str) -> str:
+    """Say whether the connection was never made or broke after the request went out."""
+    if isinstance(exc, requests.exceptions.ConnectionError) and not _never_connected(exc):
+        return (
+            f"{what}: the connection to {_origin(url)} broke before a whole reply came "
+            f"({_short(exc)}); the server or a proxy in between dropped it. Try again; if it "
+            "keeps happening, check the proxy settings and the server"
+        )
+    return (
+        f"{what}: could not reach {_origin(url)} ({_short(exc)}); check the URL, the "
+        "network and the proxy settings"
+    )
+
+
+def _never_connected(exc: BaseException) -> bool:
+    """True when no connection was made, so nothing reached the server."""
+    return isinstance(exc, requests.exceptions.ConnectTimeout) or "NewConnectionError" in repr(exc)
 
 
 def read_json(response: requests.Response, what: str = "request") -> Dict[str, Any]:
@@ -269,6 +306,8 @@ def read_json(response: requests.Response, what: str = "request") -> Dict[str, A
         raise_for_envelope(payload, what)
     if response.status_code == 407:
         raise ProxyError(_proxy_message("407", response.url))
+    if response.is_redirect:
+        raise ResponseFormatError(_redirect_message(response, what))
     if response.status_code >= 400:
         raise _http_status_error(response, what)
     if payload is None:
@@ -292,29 +331,69 @@ def raise_for_envelope(payload: Mapping[str, Any], what: str = "request") -> Non
         )
 
 
+_HINTS = {
+    429: "the server is limiting how often it is called: wait a little and try again",
+    500: "the server failed while answering: try again later; if it persists, check the "
+    "request and the server's logs",
+    502: "the server or a proxy in between is unavailable: try again later",
+    503: "the server or a proxy in between is unavailable or overloaded: try again later",
+    504: "the server or a proxy in between timed out: try again later",
+}
+"""What to do about a transient failure; added to its message (it already was retried if safe)."""
+
+
 def error_from_code(code: Optional[int], message: str, details: Any = ()) -> ArcGISServiceError:
-    """The ArcGISServiceError subclass for an ArcGIS error code (498, 499, 403...)."""
+    """The ArcGISServiceError subclass for an ArcGIS error code (498, 499, 403...).
+
+    Transient codes (429, 5xx) get a hint saying what to do, since the bare status line
+    says what happened but not what to check.
+    """
     kinds = {498: InvalidTokenError, 499: TokenRequiredError, 403: PermissionDeniedError}
     cls = kinds.get(code or 0, ArcGISServiceError)
-    return cls(code, redact(message), [redact(d) for d in _details(details)])
+    text = redact(message)
+    hint = _HINTS.get(code or 0)
+    if hint and hint not in text:
+        text = f"{text}; {hint}"
+    return cls(code, text, [redact(d) for d in _details(details)])
 
 
 def _parse_body(response: requests.Response, what: str) -> Optional[Dict[str, Any]]:
-    text = response.content.decode(response.encoding or "utf-8", errors="replace").strip()
+    text = _body_text(response)
     if not text or not text.startswith(("{", "[")):
         return None
     try:
         payload = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
         raise ResponseFormatError(
             f"{what}: {_origin(response.url)} sent malformed JSON; the server or a proxy "
-            "in between may be failing"
+            "in between may be failing: try again, and check the URL and the proxy settings"
         ) from None
     if not isinstance(payload, dict):
         raise ResponseFormatError(
-            f"{what}: {_origin(response.url)} sent JSON that is not an object"
+            f"{what}: {_origin(response.url)} sent JSON that is not an object; check the URL"
         )
     return payload
+
+
+def _redirect_message(response: requests.Response, what: str) -> str:
+    """A redirect that was not followed (credentials never follow one): say where it led."""
+    try:
+        target = urlsplit(urljoin(response.url or "", response.headers.get("Location", "")))
+        where = f"{target.scheme}://{target.netloc.rsplit('@', 1)[-1]}{target.path}"
+    except ValueError:
+        where = "an unreadable address"
+    return redact(
+        f"{what}: {_origin(response.url)} redirects to {where[:200]}; credentials are never "
+        "sent on across a redirect, so check the URL and give the one it redirects to"
+    )
+
+
+def _body_text(response: requests.Response) -> str:
+    """The body as text; a charset Python does not know is read as UTF-8, not an error."""
+    try:
+        return response.content.decode(response.encoding or "utf-8", errors="replace").strip()
+    except LookupError:
+        return response.content.decode("utf-8", errors="replace").strip()
 
 
 def _not_json_message(response: requests.Response, what: str) -> str:
@@ -355,8 +434,12 @@ def _details(value: Any) -> list[str]:
 def _int_or_none(value: Any) -> Optional[int]:
     try:
         return int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: JSON's Infinity
         return None
+
+
+def _positive_seconds(value: Any) -> bool:
+    return isinstance(value, (int, float)) and math.isfinite(value) and 0 < value <= MAX_TIMEOUT
 
 
 def _origin(url: Union[str, None]) -> str:
@@ -364,11 +447,27 @@ def _origin(url: Union[str, None]) -> str:
     return f"{parts.scheme}://{parts.hostname}" + (f":{parts.port}" if parts.port else "")
 
 
+_REASONS = (
+    ("certificate has expired", "the certificate has expired"),
+    ("self-signed certificate", "the certificate is self-signed"),
+    ("self signed certificate", "the certificate is self-signed"),
+    ("unable to get local issuer certificate", "the certificate's CA is not trusted"),
+    ("mismatch", "the certificate is for another host name"),
+    ("no certificate or crl found", "the CA bundle holds no PEM certificate"),
+    ("certificate verify failed", "certificate verify failed"),
+    ("Connection refused", "Connection refused"),
+    ("Connection reset by peer", "Connection reset by peer"),
+    ("RemoteDisconnected", "the server closed the connection"),
+    ("Name or service not known", "Name or service not known"),
+)
+"""Markers in requests' exception texts, and what they mean in a user's words."""
+
+
 def _short(exc: Union[BaseException, str]) -> str:
     text = redact(str(exc))
-    for marker in ("certificate verify failed", "Connection refused", "Name or service not known"):
+    for marker, reason in _REASONS:
         if marker in text:
-            return marker
+            return reason
     return text[:160]
 
 

@@ -21,7 +21,7 @@ from .errors import (
 )
 from .http import call, check_transport, read_json
 from .secrets import Secret, get_logger, mask_token
-from .token import Token, clock_skew, epoch_seconds, to_local
+from .token import Token, clock_skew, epoch_seconds, local_expiry, usable_token
 
 try:
     from typing import Protocol
@@ -31,6 +31,12 @@ except ImportError:  # pragma: no cover - Python < 3.8 is not supported anyway
 log = get_logger(__name__)
 
 _LOCK_WORDS = ("lock", "too many", "attempts")
+_UNUSABLE = (
+    "the token service replied with a token that cannot be sent in a request (spaces, "
+    "control or non-ASCII characters); check the URL and any proxy in between"
+)
+_MAX_EXPIRES_IN = 10 * 366 * 86400.0
+"""Ten years in seconds: more than any OAuth token lives, less than breaks a date."""
 
 
 class TokenProvider(Protocol):
@@ -55,12 +61,14 @@ def token_from_reply(
     value = payload.get("token")
     if not isinstance(value, str) or not value:
         raise ResponseFormatError("the token service replied without a token")
+    if not usable_token(value):
+        raise ResponseFormatError(_UNUSABLE)
     skew = clock_skew(response.headers, now)
     if skew:
         log.warning("the server's clock is %.0f s off ours; correcting token expiry", skew)
     return Token(
         value=value,
-        expires_at=to_local(epoch_seconds(payload.get("expires")), skew),
+        expires_at=local_expiry(payload.get("expires"), skew),
         issued_at=now,
         referer=referer,
         ssl=bool(payload.get("ssl", False)),
@@ -119,7 +127,9 @@ class GenerateTokenProvider:
             "expiration": str(self.expiration),
             "f": "json",
         }
-        response = call(self.session, "POST", self.token_url, data=form, what="sign-in")
+        response = call(
+            self.session, "POST", self.token_url, data=form, what="sign-in", allow_redirects=False
+        )
         now = self.clock()
         try:
             payload = read_json(response, "sign-in")
@@ -182,7 +192,13 @@ class FederatedExchangeProvider:
         }
         headers = {"Referer": portal.referer} if portal.referer else None
         response = call(
-            self.session, "POST", self.token_url, data=form, headers=headers, what="token exchange"
+            self.session,
+            "POST",
+            self.token_url,
+            data=form,
+            headers=headers,
+            what="token exchange",
+            allow_redirects=False,
         )
         now = self.clock()
         try:
@@ -227,7 +243,14 @@ class AppCredentialsProvider:
             "expiration": str(self.expiration),
             "f": "json",
         }
-        response = call(self.session, "POST", self.token_url, data=form, what="app sign-in")
+        response = call(
+            self.session,
+            "POST",
+            self.token_url,
+            data=form,
+            what="app sign-in",
+            allow_redirects=False,
+        )
         now = self.clock()
         try:
             payload = read_json(response, "app sign-in")
@@ -236,16 +259,29 @@ class AppCredentialsProvider:
                 raise authentication_error(exc, f"app {self.client_id!r}", self.token_url) from None
             raise
         value = payload.get("access_token")
-        seconds = payload.get("expires_in")
-        if not isinstance(value, str) or not isinstance(seconds, (int, float)):
+        seconds = _lifetime_seconds(payload.get("expires_in"))
+        if not isinstance(value, str) or not value or seconds is None:
             raise ResponseFormatError("the OAuth token reply lacks access_token or expires_in")
+        if not usable_token(value):
+            raise ResponseFormatError(_UNUSABLE)
         return Token(
             value=value,
-            expires_at=now + float(seconds),
+            expires_at=now + seconds,
             issued_at=now,
             ssl=bool(payload.get("ssl", False)),
             audience=self.audience,
         )
+
+
+def _lifetime_seconds(value: Any) -> Optional[float]:
+    """OAuth ``expires_in``: at least one whole second (not a bool, NaN or infinity)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        seconds = float(value)
+    except OverflowError:
+        return None
+    return seconds if 1 <= seconds <= _MAX_EXPIRES_IN else None
 
 
 class ApiKeyProvider:

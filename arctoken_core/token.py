@@ -21,6 +21,15 @@ _SECONDS_VS_MS = 1e11
 _MIN_SKEW_TO_CORRECT = 2.0
 """Date headers have 1 s resolution; smaller differences are noise, not skew."""
 
+_MAX_TOKEN_LENGTH = 16384
+"""Far above any real token (a few hundred characters), far below what breaks a header."""
+
+_MAX_SKEW = 366 * 86400.0
+"""Clock differences above a year come from a broken ``Date`` header: not corrected for."""
+
+_LAST_SECOND = 253402300799.0
+"""23:59:59 UTC on 31 December 9999: the last instant a ``datetime`` can show."""
+
 
 @dataclass(frozen=True)
 class Token:
@@ -61,13 +70,30 @@ def epoch_seconds(value: Union[int, float, str, None], field_name: str = "expire
         raise ResponseFormatError(f"the token reply has no usable '{field_name}'")
     try:
         number = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an int beyond a float
         raise ResponseFormatError(
             f"the token reply's '{field_name}' is not a number: {str(value)[:20]!r}"
         ) from None
-    if number != number or number <= 0:  # NaN or nonsense
+    seconds = number / 1000.0 if number >= _SECONDS_VS_MS else number
+    # NaN, infinity, before 1970 or after 9999 (no date can show it): nonsense, not a time
+    if not 0 < seconds <= _LAST_SECOND:
         raise ResponseFormatError(f"the token reply's '{field_name}' is not a valid time")
-    return number / 1000.0 if number >= _SECONDS_VS_MS else number
+    return seconds
+
+
+def usable_token(value: object) -> bool:
+    """True for a token that can travel in a header: printable ASCII, no spaces.
+
+    Real tokens are base64-like; anything else (a control character, a line break, a
+    non-ASCII letter) would fail or split the HTTP header it is sent in.
+    """
+    return (
+        isinstance(value, str)
+        and 0 < len(value) <= _MAX_TOKEN_LENGTH
+        and value.isascii()
+        and value.isprintable()
+        and " " not in value
+    )
 
 
 def clock_skew(headers: Mapping[str, str], local_now: float) -> float:
@@ -83,9 +109,23 @@ def clock_skew(headers: Mapping[str, str], local_now: float) -> float:
     except (TypeError, ValueError, IndexError, OverflowError):
         return 0.0
     skew = server_now - local_now
+    if abs(skew) > _MAX_SKEW:  # a Date header a year off is broken, not a clock
+        return 0.0
     return skew if abs(skew) >= _MIN_SKEW_TO_CORRECT else 0.0
 
 
 def to_local(server_epoch: float, skew: float) -> float:
     """Convert a server-clock instant to the local clock."""
     return server_epoch - skew
+
+
+def local_expiry(value: Union[int, float, str, None], skew: float) -> float:
+    """A reply's ``expires`` on the local clock; ResponseFormatError when no date can show it.
+
+    Checked after the skew correction too, so that the CLI and the toolbox can always print
+    the expiry as a date.
+    """
+    local = to_local(epoch_seconds(value), skew)
+    if not 0 < local <= _LAST_SECOND:
+        raise ResponseFormatError("the token reply's 'expires' is not a valid time")
+    return local

@@ -75,11 +75,18 @@ def normalise_server_url(raw: Optional[str], field: str = "url") -> str:
     return urlunsplit((scheme, netloc, path, "", ""))
 
 
-def origin_key(url: str) -> OriginKey:
-    """(host, port) of a URL, with the scheme's default port filled in."""
-    parts = urlsplit(url)
+def origin_key(url: str, field: str = "url") -> OriginKey:
+    """(host, port) of a URL, with the scheme's default port filled in.
+
+    An unparsable URL (a bad port, an unclosed ``[``) is a ConfigError naming ``field``,
+    not the bare ValueError urllib gives, so that e.g. a bad trusted host is reported as such.
+    """
+    try:
+        parts = urlsplit(url)
+        port = parts.port or DEFAULT_PORTS.get(parts.scheme, 0)
+    except ValueError:
+        raise ConfigError(field, f"is not a valid URL: {url[:200]!r}") from None
     host = (parts.hostname or "").lower()
-    port = parts.port or DEFAULT_PORTS.get(parts.scheme, 0)
     return host, port
 
 
@@ -89,9 +96,12 @@ def root_key(url: str) -> RootKey:
     Without an explicit port both http and https count as the same default port, because
     ArcGIS often reports ``http://`` for an https-only portal.
     """
-    parts = urlsplit(url if "://" in url else "https://" + url)
+    try:
+        parts = urlsplit(url if "://" in url else "https://" + url)
+        port = parts.port if parts.port not in (None, 80, 443) else 0
+    except ValueError:
+        raise ConfigError("url", f"is not a valid URL: {url[:200]!r}") from None
     host = (parts.hostname or "").lower()
-    port = parts.port if parts.port not in (None, 80, 443) else 0
     path = _cut(parts.path, _PORTAL_TAILS).rstrip("/").lower()
     return host, port or 0, path
 

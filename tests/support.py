@@ -13,9 +13,14 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple
 
 import trustme
+
+if TYPE_CHECKING:
+    import pytest
+
+    from arctoken_core.connection import Connection
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -186,3 +191,142 @@ def free_port_range(count: int, attempts: int = 50) -> int:
             for sock in sockets:
                 sock.close()
     raise RuntimeError(f"no {count} consecutive free ports found")
+
+
+# -- helpers shared by the reliability and security tests -------------------------------------
+
+
+def run_cli(args: List[str], stdin: str = "") -> Tuple[int, str, str]:
+    """Run ``arctoken`` in-process: (exit status, stdout, stderr)."""
+    import contextlib
+    import io
+
+    from arctoken_core.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(args, stdin=io.StringIO(stdin))
+    return code, out.getvalue(), err.getvalue()
+
+
+def in_threads(count: int, work: Callable[[], object], timeout: float = 30.0) -> List[object]:
+    """Run ``work`` in ``count`` threads released together; each result or raised exception.
+
+    Fails if a thread is still running after ``timeout`` seconds (a deadlock, not a result).
+    """
+    start = threading.Barrier(count)
+    results: List[object] = []
+    lock = threading.Lock()
+
+    def worker() -> None:
+        start.wait()
+        try:
+            outcome: object = work()
+        except Exception as exc:  # noqa: BLE001 - the test inspects what each thread got
+            outcome = exc
+        with lock:
+            results.append(outcome)
+
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + timeout
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    assert not any(t.is_alive() for t in threads), "threads still running: a deadlock"
+    return results
+
+
+class SleepLog:
+    """A fake ``sleep`` for the retrying adapter: records each backoff instead of waiting."""
+
+    def __init__(self) -> None:
+        self.delays: List[float] = []
+
+    def __call__(self, seconds: float) -> None:
+        self.delays.append(seconds)
+
+    def install(self, monkeypatch: pytest.MonkeyPatch) -> SleepLog:
+        """Make every session a Connection creates sleep through this log."""
+        from arctoken_core import connection, http
+
+        real = http.make_session
+        monkeypatch.setattr(connection, "make_session", lambda s: real(s, sleep=self))
+        return self
+
+
+def loopback_only_dns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make every name but loopback fail to resolve, so generated input never leaves the host."""
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host: object, *args: object, **kwargs: object) -> object:
+        name = host.decode() if isinstance(host, bytes) else str(host)
+        if name.strip("[]").lower() not in ("127.0.0.1", "localhost", "::1"):
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return real(host, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+
+
+def self_signed_cert(folder: Path) -> Path:
+    """A self-signed certificate (no CA) for 127.0.0.1, key and certificate in one PEM file."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=30))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    path = folder / "self-signed.pem"
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    path.write_bytes(key_pem + cert.public_bytes(serialization.Encoding.PEM))
+    return path
+
+
+def expired_cert(tls: TLSFiles) -> Path:
+    """A certificate from ``tls``'s own (trusted) CA for 127.0.0.1 that expired yesterday."""
+    import datetime
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = tls.ca.issue_cert(
+        "127.0.0.1",
+        not_before=now - datetime.timedelta(days=30),
+        not_after=now - datetime.timedelta(days=1),
+    )
+    path = tls.cert_file.parent / "expired.pem"
+    cert.private_key_and_cert_chain_pem.write_to_path(str(path))
+    return path
+
+
+def connect(kind: str, url: str, clock: Callable[[], float], **extra: Any) -> Connection:
+    """A Connection of ``kind`` with the test account (user, app or API key from conftest)."""
+    from arctoken_core.connection import Connection
+    from tests.conftest import ALICE, ALICE_PASSWORD, API_KEY, APP_ID, APP_SECRET
+
+    credentials: Dict[str, Any] = {
+        "app": {"client_id": APP_ID, "client_secret": APP_SECRET},
+        "apikey": {"api_key": API_KEY},
+    }.get(kind, {"username": ALICE, "password": ALICE_PASSWORD})
+    return Connection(kind=kind, url=url, clock=clock, **{**credentials, **extra})

@@ -129,7 +129,7 @@ def test_write_help_and_main(tmp_path: Path, capsys: pytest.CaptureFixture[str])
 
 
 def test_the_docs_name_every_parameter_and_show_the_template() -> None:
-    text = (ROOT / "docs" / "arcgis-pro.md").read_text(encoding="utf-8")
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
     for tool in toolspec.TOOLBOX.tools:
         for param in tool.params:
             assert f"| {param.label} | `{param.name}` |" in text, param.name
