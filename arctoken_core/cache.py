@@ -10,11 +10,14 @@ in and writes it to a file; the others read it. Rules, after MSAL's token cache:
   atomically renamed into place, so a reader never sees half a file;
 - a lock file guards the sign-in; a lock whose holder died, or that is older than
   ``stale_after`` seconds, is broken, so a crashed process cannot block the others for ever;
-- a file that is corrupt, of another version or for another key is ignored and replaced.
+- a file that is corrupt, of another version or for another key is ignored and replaced;
+- a refused sign-in is remembered for 30 seconds (a time, no secret), so workers started
+  together with a wrong password make one failed sign-in between them, not one each.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import json
@@ -28,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, Iterator, Optional, Sequence
 
-from .errors import ConfigError
+from .errors import AuthenticationError, ConfigError
 from .handler import advisory_margin
 from .providers import TokenProvider
 from .secrets import get_logger, mask_token
@@ -41,6 +44,10 @@ DEFAULT_STALE_AFTER = 60.0
 """Seconds after which a lock is presumed abandoned (a sign-in takes far less)."""
 DEFAULT_LOCK_WAIT = 90.0
 POLL = 0.02
+REFUSED_WINDOW = 30.0
+"""Seconds a refused sign-in keeps other processes from trying the same credentials: long
+enough for workers started together, short enough for a person fixing a typo. (A different
+password cannot be told apart: nothing derived from a password is ever written.)"""
 
 
 def default_directory() -> Path:
@@ -103,6 +110,22 @@ class TokenCache:
         }
         write_private(self.path(key), json.dumps(data))
 
+    def mark_refused(self, key: str) -> None:
+        """Note that a sign-in for ``key`` was refused (the file holds a time, no secret)."""
+        write_private(self.directory / f"{key}.refused", f"{time.time():.0f}")
+
+    def clear_refused(self, key: str) -> None:
+        """Forget a refused sign-in for ``key`` (a later one succeeded)."""
+        with contextlib.suppress(FileNotFoundError):
+            (self.directory / f"{key}.refused").unlink()
+
+    def refused_age(self, key: str) -> Optional[float]:
+        """Seconds since a sign-in for ``key`` was refused, or None when none was."""
+        try:
+            return max(0.0, time.time() - (self.directory / f"{key}.refused").stat().st_mtime)
+        except OSError:
+            return None
+
     @contextmanager
     def lock(self, key: str) -> Iterator[None]:
         """Hold the sign-in lock of ``key``; break it if its holder died or it went stale."""
@@ -162,7 +185,11 @@ class CachedProvider:
         self._last: Optional[str] = None
 
     def fetch(self) -> Token:
-        """A fresh token from the cache, or from one sign-in under the cache's lock."""
+        """A fresh token from the cache, or from one sign-in under the cache's lock.
+
+        A sign-in another process had refused moments ago is not tried again: N workers
+        started together with a wrong password would otherwise lock the account.
+        """
         token = self._fresh_cached()
         if token is None:
             with self.cache.lock(self.key):
@@ -180,9 +207,24 @@ class CachedProvider:
         return token
 
     def _sign_in(self) -> Token:
-        token = self.provider.fetch()
+        self._refuse_if_recently_refused()
+        try:
+            token = self.provider.fetch()
+        except AuthenticationError:
+            self.cache.mark_refused(self.key)
+            raise
         self.cache.write(self.key, token)
+        self.cache.clear_refused(self.key)
         return token
+
+    def _refuse_if_recently_refused(self) -> None:
+        age = self.cache.refused_age(self.key)
+        if age is not None and age < REFUSED_WINDOW:
+            raise AuthenticationError(
+                f"a sign-in with these credentials was refused {age:.0f} s ago in another "
+                "process; not tried again, so the account does not lock. Check the username "
+                f"and password, then run again (in {REFUSED_WINDOW - age:.0f} s at the latest)"
+            )
 
 
 def _token_from_file(data: Any, key: str) -> Token:

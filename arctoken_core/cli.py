@@ -18,7 +18,7 @@ import logging
 import os
 import ssl
 import sys
-from typing import Any, Dict, Optional, Sequence, TextIO
+from typing import Any, Dict, NoReturn, Optional, Sequence, TextIO
 
 from . import __version__
 from .errors import ArcTokenError, ConfigError
@@ -30,9 +30,21 @@ CLI_KINDS = ("online", "portal", "server", "apikey", "app")
 SECRET_NAMES = {"app": "client secret", "apikey": "API key"}
 
 
+class UsageError(ConfigError):
+    """A command line argparse refused; reported as one line like every other error."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a refused option is a UsageError instead of usage text and an exit."""
+
+    def error(self, message: str) -> NoReturn:  # type: ignore[override]
+        """Raise UsageError naming this (sub)command, for main() to print as one line."""
+        raise UsageError(self.prog, f"{message} (see '{self.prog} --help')")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``arctoken`` and its sub-commands."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="arctoken",
         description="ArcGIS tokens that stay valid: sign in once, get a token, run long jobs.",
         epilog="Exit status: 0 ok, 1 error, 2 bad input, 3 sign-in refused, 4 ArcGIS error, "
@@ -154,7 +166,11 @@ def _token_parser(commands: Any) -> None:
 def main(argv: Optional[Sequence[str]] = None, stdin: TextIO = sys.stdin) -> int:
     """Run the command line; return the exit status (never raise for expected errors)."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except UsageError as exc:
+        print(f"arctoken: error: {redact(str(exc))}", file=sys.stderr)
+        return exc.exit_code
     if args.command is None:
         parser.print_help(sys.stderr)
         return 2

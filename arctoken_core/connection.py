@@ -80,7 +80,7 @@ class Connection:
         username: Optional[str] = None,
         password: SecretLike = None,
         referer: Optional[str] = None,
-        expiration: int = fields.DEFAULT_EXPIRATION,
+        expiration: Union[int, str, None] = fields.DEFAULT_EXPIRATION,
         server_url: Optional[str] = None,
         api_key: SecretLike = None,
         api_key_expires: Optional[float] = None,
@@ -133,7 +133,7 @@ class Connection:
         if token_placement not in ("header", "body", "query"):
             raise ConfigError("token_placement", "must be header, body or query")
         self.referer = referer or fields.DEFAULT_REFERER
-        self.expiration = int(expiration)
+        self.expiration = fields.DEFAULT_EXPIRATION if expiration in (None, "") else int(expiration)
         self.api_key_expires = api_key_expires
         self.token_placement = token_placement
         self.allow_http_loopback = allow_http_loopback
@@ -152,7 +152,7 @@ class Connection:
         )
         self.url = self._root(url)
         self.server_url = normalise_server_url(server_url, "server_url") if server_url else None
-        self.trusted_hosts = [origin_key(_as_url(h)) for h in trusted_hosts]
+        self.trusted_hosts = [origin_key(_as_url(h), "trusted_hosts") for h in trusted_hosts]
         self._lock = threading.RLock()
         self._session: Optional[requests.Session] = None
         self._api_session: Optional[requests.Session] = None

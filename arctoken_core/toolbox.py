@@ -236,7 +236,9 @@ def build_connection(values: Mapping[str, Any], host: Host) -> Connection:
     kwargs = connection_kwargs(values)
     if kwargs["kind"] == "pro" and not kwargs.get("url") and host.active_portal is not None:
         kwargs["url"] = _safe_portal(host.active_portal)
-    return Connection(**kwargs, signin=host.signin, clock=host.clock)
+    # The shared cache is on: tools running in parallel (batch, ModelBuilder branches,
+    # several Pro sessions) share one sign-in per refresh instead of one each.
+    return Connection(**kwargs, signin=host.signin, clock=host.clock, cache=True)
 
 
 def execute(tool: ToolSpec, params: Sequence[ParameterLike], host: Host) -> Values:

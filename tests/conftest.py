@@ -63,6 +63,16 @@ def no_secret_in_logs_or_warnings() -> Iterator[None]:
         assert_no_secret(line)
 
 
+@pytest.fixture(autouse=True)
+def private_cache_folder(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The default token cache folder (the toolbox uses it) is a fresh one for each test."""
+    folder = tmp_path_factory.mktemp("cache-home")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(folder))
+    monkeypatch.setenv("LOCALAPPDATA", str(folder))
+
+
 @pytest.fixture
 def clock() -> ManualClock:
     """A clock that moves only when the test says so."""

@@ -6,16 +6,18 @@ import json
 import multiprocessing
 import os
 import stat
+import time
 from pathlib import Path
 from typing import Any, Dict, List
 
 import pytest
 from pyfakefs.fake_filesystem import FakeFilesystem
 
-from arctoken_core.cache import CachedProvider, TokenCache, cache_key
+from arctoken_core.cache import REFUSED_WINDOW, CachedProvider, TokenCache, cache_key
 from arctoken_core.clock import ManualClock
 from arctoken_core.connection import Connection
 from arctoken_core.emulator import Emulator
+from arctoken_core.errors import AuthenticationError
 from arctoken_core.token import Token
 from tests.conftest import ALICE, ALICE_PASSWORD
 
@@ -111,3 +113,55 @@ def test_processes_share_one_sign_in(tmp_path: Path) -> None:
             tokens = pool.map(_worker, [args] * 8)
         assert len({t for batch in tokens for t in batch}) == 1
         assert len(emu.token_requests()) == 1
+
+
+class RefusingProvider(CountingProvider):
+    def fetch(self) -> Token:
+        self.calls += 1
+        raise AuthenticationError("refused")
+
+
+def test_a_refused_sign_in_is_not_repeated_by_other_processes(
+    fs: FakeFilesystem, clock: ManualClock
+) -> None:
+    cache = TokenCache(Path("/c"))
+    key = cache_key(["k"])
+    first, second = RefusingProvider(clock), RefusingProvider(clock)
+    with pytest.raises(AuthenticationError):
+        CachedProvider(first, cache, key, clock).fetch()
+    with pytest.raises(AuthenticationError) as err:
+        CachedProvider(second, cache, key, clock).fetch()
+    assert first.calls == 1 and second.calls == 0
+    assert "another process" in str(err.value)
+    marker = Path("/c") / f"{key}.refused"
+    assert "wonderland" not in marker.read_text()
+    old = time.time() - REFUSED_WINDOW - 1
+    os.utime(marker, (old, old))  # the window has passed: a person may try again
+    fixed = CountingProvider(clock)
+    assert CachedProvider(fixed, cache, key, clock).fetch() and fixed.calls == 1
+    assert not marker.exists()
+
+
+def _bad_worker(args: Dict[str, Any]) -> str:
+    conn = Connection(
+        kind="server",
+        url=args["url"],
+        username=ALICE,
+        password="Wrong-Pa55",
+        cache=True,
+        cache_dir=args["cache_dir"],
+    )
+    try:
+        conn.token()
+    except AuthenticationError as exc:
+        return type(exc).__name__
+    return "signed in"
+
+
+def test_workers_with_a_wrong_password_make_one_failed_sign_in(tmp_path: Path) -> None:
+    with Emulator(users={ALICE: ALICE_PASSWORD}, lockout_threshold=3) as emu:
+        args = {"url": emu.server_url, "cache_dir": str(tmp_path / "cache")}
+        with multiprocessing.get_context("spawn").Pool(4) as pool:
+            outcomes = pool.map(_bad_worker, [args] * 8)
+        assert outcomes == ["AuthenticationError"] * 8
+        assert len(emu.token_requests()) == 1 and emu.failed_logins(ALICE) == 1

@@ -115,7 +115,7 @@ EXPIRATIONS = st.one_of(
     st.text(max_size=8).filter(lambda t: t != ""),
     st.booleans(),
 )
-"""Minutes as a caller might pass them. None and "" are left out: see the xfail below."""
+"""Minutes as a caller might pass them (None and "" mean the default: tested on their own)."""
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner),
@@ -242,12 +242,6 @@ def test_a_connection_is_made_or_refused_with_a_config_error(
     assert_no_secret(repr(conn) + repr(conn.http))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=(TypeError, ValueError),
-    reason="connection.py does int(expiration) after fields.check accepted None/'' as "
-    "'use the default'; it should fall back to fields.DEFAULT_EXPIRATION",
-)
 @pytest.mark.parametrize("expiration", [None, ""])
 def test_an_explicit_empty_expiration_means_the_default(expiration: Optional[str]) -> None:
     assert _connection(kind="online", expiration=expiration).expiration == 60
@@ -493,13 +487,6 @@ def test_the_cli_prints_a_token_or_one_line_and_a_non_zero_status(
     assert_no_secret(err)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=SystemExit,
-    reason="cli.py lets argparse print its usage and an error (two lines) and raise "
-    "SystemExit; an ArgumentParser whose error() prints one 'arctoken: error:' line and "
-    "returns 2 would keep the one-line promise",
-)
 @pytest.mark.parametrize("option", ["--expiration=soon", "--timeout=fast", "--kind=ftp"])
 def test_an_option_argparse_refuses_is_one_line_too(option: str) -> None:
     code, out, err = run_cli(["token", option])

@@ -594,3 +594,15 @@ def test_pro_sign_in_carries_a_long_script(
     assert arcpy._double.STATE.signin_calls >= 3
     assert _rejected(emu) == 0
     _no_secret_shown(tmp_path / "outcome.json")
+
+
+def test_parallel_tool_runs_share_one_sign_in_through_the_cache(
+    toolbox: ModuleType, emu: Emulator, clock: ManualClock
+) -> None:
+    first = _tool(toolbox, clock).set(**KIND_CASES["portal"](emu))
+    second = _tool(toolbox, clock).set(**KIND_CASES["portal"](emu))
+    first.run()
+    second.run()
+    assert first.output("token") == second.output("token")
+    assert len(emu.token_requests()) == 1
+    _no_secret_shown()
