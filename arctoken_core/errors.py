@@ -53,12 +53,22 @@ class ResponseFormatError(ArcTokenError):
 
 
 class ArcGISServiceError(ArcTokenError):
-    """An ArcGIS error envelope: ``{"error": {"code": ...}}`` or ``{"status": "error"}``."""
+    """An ArcGIS error envelope (``{"error": {"code": ...}}``, ``{"status": "error"}``), or an
+    HTTP error status without one (``envelope`` False: a proxy, firewall or web server spoke).
+    """
 
     exit_code = 4
 
-    def __init__(self, code: Optional[int], message: str, details: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        code: Optional[int],
+        message: str,
+        details: Sequence[str] = (),
+        *,
+        envelope: bool = True,
+    ) -> None:
         self.code = code
+        self.envelope = envelope
         self.server_message = message
         self.details: List[str] = list(details)
         text = f"ArcGIS error {code}: {message}" if code is not None else f"ArcGIS error: {message}"

@@ -13,9 +13,8 @@ from typing import Any, List, Mapping, Optional, Tuple
 from urllib.parse import urlsplit
 
 from .errors import ConfigError, InsecureTransportError
-from .http import is_loopback
 from .token import usable_token
-from .urls import normalise_portal_url, normalise_server_url
+from .urls import is_loopback, normalise_portal_url, normalise_server_url
 
 KINDS = ("online", "portal", "server", "pro", "apikey", "app")
 KIND_LABELS = {

@@ -8,7 +8,6 @@ retried only when the connection was never made (nothing reached the server).
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import logging
 import math
@@ -34,6 +33,7 @@ from .errors import (
     TransportError,
 )
 from .secrets import Secret, get_logger, redact
+from .urls import is_loopback
 
 log = get_logger(__name__)
 
@@ -206,19 +206,6 @@ def log_exchange(response: requests.Response, **kwargs: Any) -> None:
     )
 
 
-def is_loopback(host: Optional[str]) -> bool:
-    """True for localhost, 127.0.0.0/8 and ::1: the only hosts plain http may reach."""
-    if not host:
-        return False
-    host = host.strip("[]").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def check_transport(url: str, what: str, field: str, allow_http_loopback: bool) -> None:
     """Refuse to send ``what`` (a password, a token) over plain http except to loopback.
 
@@ -342,11 +329,13 @@ _HINTS = {
 """What to do about a transient failure; added to its message (it already was retried if safe)."""
 
 
-def error_from_code(code: Optional[int], message: str, details: Any = ()) -> ArcGISServiceError:
+def error_from_code(
+    code: Optional[int], message: str, details: Any = (), *, envelope: bool = True
+) -> ArcGISServiceError:
     """The ArcGISServiceError subclass for an ArcGIS error code (498, 499, 403...).
 
     Transient codes (429, 5xx) get a hint saying what to do, since the bare status line
-    says what happened but not what to check.
+    says what happened but not what to check. ``envelope`` is False for a bare HTTP status.
     """
     kinds = {498: InvalidTokenError, 499: TokenRequiredError, 403: PermissionDeniedError}
     cls = kinds.get(code or 0, ArcGISServiceError)
@@ -354,7 +343,7 @@ def error_from_code(code: Optional[int], message: str, details: Any = ()) -> Arc
     hint = _HINTS.get(code or 0)
     if hint and hint not in text:
         text = f"{text}; {hint}"
-    return cls(code, text, [redact(d) for d in _details(details)])
+    return cls(code, text, [redact(d) for d in _details(details)], envelope=envelope)
 
 
 def _parse_body(response: requests.Response, what: str) -> Optional[Dict[str, Any]]:
@@ -417,8 +406,15 @@ def _http_status_error(response: requests.Response, what: str) -> ArcGISServiceE
             401,
             f"{what}: {_origin(response.url)} asks for web-tier sign-in "
             f"({response.headers['WWW-Authenticate'].split(' ')[0]}), not an ArcGIS token",
+            envelope=False,
         )
-    return error_from_code(status, f"{what}: HTTP {status} {response.reason or ''}".strip())
+    message = f"{what}: HTTP {status} {response.reason or ''}".strip()
+    if status in (401, 403):
+        message += (
+            " without an ArcGIS reply: a proxy, firewall or web server refused the request; "
+            "check the URL and the proxy settings"
+        )
+    return error_from_code(status, message, envelope=False)
 
 
 def _details(value: Any) -> list[str]:

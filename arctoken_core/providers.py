@@ -134,7 +134,7 @@ class GenerateTokenProvider:
         try:
             payload = read_json(response, "sign-in")
         except ArcGISServiceError as exc:
-            if exc.code in (400, 401, 403) or exc.code is None:
+            if exc.envelope and (exc.code in (400, 401, 403) or exc.code is None):
                 raise authentication_error(exc, repr(self.username), self.token_url) from None
             raise
         token = token_from_reply(
@@ -255,7 +255,7 @@ class AppCredentialsProvider:
         try:
             payload = read_json(response, "app sign-in")
         except ArcGISServiceError as exc:
-            if exc.code in (400, 401) or exc.code is None:
+            if exc.envelope and (exc.code in (400, 401) or exc.code is None):
                 raise authentication_error(exc, f"app {self.client_id!r}", self.token_url) from None
             raise
         value = payload.get("access_token")

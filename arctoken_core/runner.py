@@ -247,7 +247,7 @@ def _check_script(values: Mapping[str, Any]) -> List[Problem]:
 
 def _check_url(values: Mapping[str, Any], name: str, what: str) -> List[Problem]:
     from .fields import Problem
-    from .http import is_loopback
+    from .urls import is_loopback
 
     problems = _required(values, name, what)
     if problems:

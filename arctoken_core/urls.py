@@ -8,6 +8,7 @@ per portal or server, and compare roots by their parsed host, port and path, so 
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Optional, Tuple
 from urllib.parse import urlsplit, urlunsplit
 
@@ -118,3 +119,16 @@ def is_under(url: str, root: str) -> bool:
     path = urlsplit(url).path.lower().rstrip("/") + "/"
     base = urlsplit(root).path.lower().rstrip("/") + "/"
     return path.startswith(base)
+
+
+def is_loopback(host: Optional[str]) -> bool:
+    """True for localhost, 127.0.0.0/8 and ::1: the only hosts plain http may reach."""
+    if not host:
+        return False
+    host = host.strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

@@ -21,6 +21,7 @@ from arctoken_core.emulator import Emulator
 from arctoken_core.errors import (
     ArcGISServiceError,
     ArcTokenError,
+    AuthenticationError,
     ResponseFormatError,
     TransportError,
 )
@@ -352,3 +353,17 @@ def test_run_with_credentials_tool_writes_a_whole_failed_outcome(
     data = json.loads(outcome.read_text(encoding="utf-8"))
     assert data["status"] == "failed" and words in data["error"]
     assert_no_secret(outcome.read_text(encoding="utf-8") + everything_shown())
+
+
+def test_a_firewall_403_on_sign_in_is_not_blamed_on_the_password(
+    emu: Emulator, clock: ManualClock
+) -> None:
+    emu.inject_fault("generateToken", "status", status=403, body="<html>Forbidden</html>")
+    conn = Connection(
+        kind="server", url=emu.server_url, username=ALICE, password=ALICE_PASSWORD, clock=clock
+    )
+    with pytest.raises(ArcGISServiceError) as err:
+        conn.token()
+    assert not isinstance(err.value, AuthenticationError)
+    assert "proxy, firewall or web server" in str(err.value)
+    assert conn.token()  # not latched: the next attempt signs in

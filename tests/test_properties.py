@@ -34,11 +34,17 @@ from arctoken_core.emulator import Emulator
 from arctoken_core.errors import ArcTokenError, ConfigError, ResponseFormatError
 from arctoken_core.fields import KINDS
 from arctoken_core.gpjob import GPJob
-from arctoken_core.http import is_loopback, read_json
+from arctoken_core.http import read_json
 from arctoken_core.providers import AppCredentialsProvider, token_from_reply
 from arctoken_core.secrets import Secret
 from arctoken_core.token import usable_token
-from arctoken_core.urls import normalise_portal_url, normalise_server_url, origin_key, root_key
+from arctoken_core.urls import (
+    is_loopback,
+    normalise_portal_url,
+    normalise_server_url,
+    origin_key,
+    root_key,
+)
 from tests.conftest import ALICE, ALICE_PASSWORD, API_KEY, APP_ID, APP_SECRET, assert_no_secret
 from tests.support import SleepLog, loopback_only_dns, run_cli
 from tests.toolbox_support import (  # noqa: F401 - fixtures

@@ -153,3 +153,16 @@ def test_connection_does_not_touch_the_network_when_created() -> None:
     conn = Connection(kind="portal", url="gis.invalid/portal", username="a", password="b")
     assert conn.url == "https://gis.invalid/portal"
     assert "b" not in repr(conn)
+
+
+def test_validating_fields_does_not_import_requests() -> None:
+    """The tool dialog validates on every keystroke: that must not load the network stack."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, arctoken_core.fields, arctoken_core.toolspec, arctoken_core.toolbox;"
+        "print('requests' in sys.modules)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.strip() == "False", result.stderr
