@@ -133,6 +133,7 @@ class Connection:
         if token_placement not in ("header", "body", "query"):
             raise ConfigError("token_placement", "must be header, body or query")
         self.referer = referer or fields.DEFAULT_REFERER
+        self._referer_given = referer or None
         self.expiration = fields.DEFAULT_EXPIRATION if expiration in (None, "") else int(expiration)
         self.api_key_expires = api_key_expires
         self.token_placement = token_placement
@@ -297,7 +298,11 @@ class Connection:
         if self.kind == "apikey":
             assert self.api_key is not None
             return ApiKeyProvider(
-                self.api_key, audience=self.url, clock=self.clock, expires_at=self.api_key_expires
+                self.api_key,
+                audience=self.url,
+                clock=self.clock,
+                expires_at=self.api_key_expires,
+                referer=self._referer_given,
             )
         if self.kind == "pro":
             return ProSigninProvider(self._signin, audience=self.url, clock=self.clock)

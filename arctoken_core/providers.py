@@ -285,15 +285,26 @@ def _lifetime_seconds(value: Any) -> Optional[float]:
 
 
 class ApiKeyProvider:
-    """A static API key: nothing to sign in to, only an optional expiry to respect."""
+    """A static API key (or a token made elsewhere): no sign-in, an optional expiry.
+
+    ``referer`` is sent with it when given: a token from Generate Token is referer-bound,
+    while a real API key may restrict referers, so none is sent unless asked.
+    """
 
     def __init__(
-        self, key: Secret, *, audience: str, clock: Clock, expires_at: Optional[float] = None
+        self,
+        key: Secret,
+        *,
+        audience: str,
+        clock: Clock,
+        expires_at: Optional[float] = None,
+        referer: Optional[str] = None,
     ) -> None:
         self.key = key
         self.audience = audience
         self.clock = clock
         self.expires_at = expires_at
+        self.referer = referer
 
     def fetch(self) -> Token:
         """Return the key as a token; an expired key is an AuthenticationError (not refreshable)."""
@@ -307,6 +318,7 @@ class ApiKeyProvider:
             value=self.key.reveal(),
             expires_at=self.expires_at if self.expires_at is not None else forever,
             issued_at=now,
+            referer=self.referer,
             audience=self.audience,
         )
 

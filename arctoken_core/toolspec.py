@@ -21,6 +21,7 @@ from typing import (
     Tuple,
 )
 
+from .fields import FEDERATING_KINDS, PASSWORD_KINDS
 from .urls import ONLINE_URL
 
 if TYPE_CHECKING:
@@ -38,10 +39,8 @@ REQUIRED, OPTIONAL, DERIVED = "Required", "Optional", "Derived"
 INPUT, OUTPUT = "Input", "Output"
 PROXY, SECURITY = "Proxy", "Security"
 
-PASSWORD_KINDS = ("online", "portal", "server")
 TOKEN_KINDS = ("online", "portal", "server", "app")
-REFERER_KINDS = ("online", "portal", "server", "pro")
-FEDERATING_KINDS = ("online", "portal", "pro")
+REFERER_KINDS = ("online", "portal", "server", "pro", "apikey")
 ONLINE_DEFAULT_KINDS = ("online", "app", "apikey")
 
 
@@ -270,7 +269,9 @@ def connection_params() -> Tuple[ParamSpec, ...]:
             "GPString",
             "The referer the tokens are bound to (sent as the Referer header with every "
             "request). Keep the default unless your portal restricts referers or a "
-            "downstream application needs a particular one.",
+            "downstream application needs a particular one. With an API key, it is the "
+            "Referer sent with the key: for a token made by Generate Token, use its Token "
+            "Referer output.",
             default="arctokentools",
             field="referer",
             kinds=REFERER_KINDS,

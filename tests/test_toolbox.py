@@ -184,7 +184,7 @@ USED: Dict[str, List[str]] = {
     "portal": ["username", "password", "expiration", "referer", "server_url"],
     "server": ["username", "password", "expiration", "referer"],
     "pro": ["referer", "server_url"],
-    "apikey": ["api_key"],
+    "apikey": ["api_key", "referer"],
     "app": ["client_id", "client_secret", "expiration"],
 }
 KIND_SPECIFIC = sorted({n for names in USED.values() for n in names})

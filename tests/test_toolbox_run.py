@@ -606,3 +606,26 @@ def test_parallel_tool_runs_share_one_sign_in_through_the_cache(
     assert first.output("token") == second.output("token")
     assert len(emu.token_requests()) == 1
     _no_secret_shown()
+
+
+def test_model_chain_token_into_run_with_credentials_as_an_api_key(
+    toolbox: ModuleType, emu: Emulator, clock: ManualClock, tmp_path: Path
+) -> None:
+    """%Token% and %Token Referer% of Generate Token drive Run with Credentials' API key mode."""
+    generate = _tool(toolbox, clock).set(**KIND_CASES["portal"](emu))
+    generate.run()
+    variables = model_variables(generate)
+    out = tmp_path / "me.json"
+    run = _tool(toolbox, clock, "RunWithCredentials").set(
+        connection_type="API key",
+        url=emu.portal_url,
+        api_key=inline("%Token%", variables),
+        referer=inline("%Token Referer%", variables),
+        target_type="REST request",
+        request_url=f"{emu.portal_url}/sharing/rest/community/self",
+        output_file=str(out),
+    )
+    run.run()
+    outcome = json.loads(out.read_text())
+    assert outcome["status"] == "succeeded" and outcome["result"]["username"] == ALICE
+    assert len(emu.token_requests()) == 1  # only Generate Token signed in
