@@ -24,7 +24,6 @@ import json
 import math
 import os
 import sys
-import tempfile
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ from pathlib import Path
 from typing import Any, Dict, Iterator, Optional, Sequence
 
 from .errors import AuthenticationError, ConfigError
+from .files import write_private
 from .handler import advisory_margin
 from .providers import TokenProvider
 from .secrets import get_logger, mask_token
@@ -255,24 +255,6 @@ def _token_from_file(data: Any, key: str) -> Token:
         ssl=bool(data.get("ssl", False)),
         audience=str(data.get("audience", "")),
     )
-
-
-def write_private(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` atomically with owner-only permissions (0600)."""
-    fd, temp = tempfile.mkstemp(prefix=".tmp-", dir=str(path.parent))
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp, 0o600)
-        os.replace(temp, str(path))
-    except BaseException:
-        try:
-            os.unlink(temp)
-        except OSError:
-            pass
-        raise
 
 
 def _alive(pid_text: str) -> bool:

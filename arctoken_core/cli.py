@@ -11,7 +11,6 @@ Messages go to stderr; stdout carries only what was asked for (the token, or its
 from __future__ import annotations
 
 import argparse
-import datetime
 import getpass
 import json
 import logging
@@ -196,34 +195,19 @@ def cmd_token(args: argparse.Namespace, stdin: TextIO) -> int:
         _enable_verbose()
     secret = read_secret(args.kind, args.password_stdin, stdin)
     from .connection import Connection
+    from .token import iso_utc, token_document
 
     conn = Connection(**connection_options(args, secret))
     token = conn.token_info()
-    expires = datetime.datetime.fromtimestamp(token.expires_at, datetime.timezone.utc)
     if args.json:
-        print(
-            json.dumps(
-                token_json(token.value, token.expires_at, token.referer, conn.target_url), indent=2
-            )
-        )
+        print(json.dumps(token_document(token, conn.target_url), indent=2))
     else:
         print(token.value)
     print(
-        f"arctoken: token for {conn.target_url}, valid until {expires.isoformat()}", file=sys.stderr
+        f"arctoken: token for {conn.target_url}, valid until {iso_utc(token.expires_at)}",
+        file=sys.stderr,
     )
     return 0
-
-
-def token_json(value: str, expires_at: float, referer: Optional[str], url: str) -> Dict[str, Any]:
-    """The ``--json`` document: token, expires (epoch ms), expires_iso, referer, url."""
-    iso = datetime.datetime.fromtimestamp(expires_at, datetime.timezone.utc)
-    return {
-        "token": value,
-        "expires": int(round(expires_at * 1000)),
-        "expires_iso": iso.isoformat().replace("+00:00", "Z"),
-        "referer": referer,
-        "url": url,
-    }
 
 
 def connection_options(args: argparse.Namespace, secret: Optional[str]) -> Dict[str, Any]:

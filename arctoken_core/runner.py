@@ -20,7 +20,6 @@ import json
 import logging
 import os
 import sys
-import tempfile
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -39,8 +38,10 @@ from typing import (
 from urllib.parse import urlsplit
 
 from .errors import ArcTokenError, ConfigError
+from .files import write_json_private
 from .gpjob import GPJob, JobStatus
 from .secrets import mask_token, redact
+from .token import iso_utc, token_document
 
 if TYPE_CHECKING:
     import requests
@@ -62,7 +63,6 @@ TARGET_LABELS = {
 """Run targets: codes to the labels the toolbox shows."""
 
 METHODS = ("GET", "POST")
-PRIVATE_FILE_MODE = 0o600
 Sleep = Callable[[float], object]
 """A ``time.sleep``-like callable (``ManualClock.advance`` in tests)."""
 
@@ -311,50 +311,8 @@ def check_output_path(path: Any, field_name: str) -> List[Problem]:
 # -- files ------------------------------------------------------------------------------
 
 
-def write_json_atomic(path: str, data: Any) -> str:
-    """Write ``data`` as JSON to ``path``, readable only by its owner, whole or not at all.
-
-    The JSON goes to a temporary file in the same folder, is flushed to disk, and replaces
-    ``path`` in one step; on any failure the temporary file is removed and ``path`` is
-    left as it was.
-    """
-    target = os.path.abspath(path)
-    text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-    handle, temp = tempfile.mkstemp(
-        prefix="." + os.path.basename(target) + ".", suffix=".tmp", dir=os.path.dirname(target)
-    )
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temp, PRIVATE_FILE_MODE)
-        os.replace(temp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
-    return target
-
-
-def _iso(epoch: float) -> str:
-    moment = dt.datetime.fromtimestamp(epoch, tz=dt.timezone.utc)
-    return moment.isoformat().replace("+00:00", "Z")
-
-
 def _local(epoch: float) -> str:
     return dt.datetime.fromtimestamp(epoch, tz=dt.timezone.utc).astimezone().isoformat()
-
-
-def token_file_payload(token: Token, url: str) -> Dict[str, Any]:
-    """The token file's content: token, expires (epoch ms), expires_iso, referer, url."""
-    return {
-        "token": token.value,
-        "expires": int(round(token.expires_at * 1000)),
-        "expires_iso": _iso(token.expires_at),
-        "referer": token.referer,
-        "url": url,
-    }
 
 
 # -- Generate Token ---------------------------------------------------------------------
@@ -402,9 +360,9 @@ def issue_token(
     )
     written = None
     if token_file:
-        payload = token_file_payload(token, conn.target_url)
+        payload = token_document(token, conn.target_url)
         payload["referer"] = referer
-        written = write_json_atomic(token_file, payload)
+        written = write_json_private(token_file, payload)
         safe.info(f"Token written to {written} (readable only by you).")
     return IssuedToken(token.value, token.expires_at, referer, conn.target_url, written)
 
@@ -530,7 +488,7 @@ def run_to_file(
         except Exception as exc:  # noqa: BLE001 - written to the file, then raised again below
             error = exc
     outcome = _outcome(conn, target, result, error, started)
-    outcome.path = write_json_atomic(path, outcome.as_json())
+    outcome.path = write_json_private(path, outcome.as_json())
     safe.info(f"Outcome ({outcome.status}) written to {outcome.path}.")
     if error is not None:
         raise error
@@ -552,8 +510,8 @@ def _outcome(
         token_refreshes=conn.refreshes,
         tokens_issued=conn.tokens_issued,
         error=_error_message(error),
-        started=_iso(started),
-        finished=_iso(conn.clock()),
+        started=iso_utc(started),
+        finished=iso_utc(conn.clock()),
     )
 
 

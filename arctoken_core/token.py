@@ -8,9 +8,10 @@ for a server whose clock is off, so comparing it with ``clock()`` is always righ
 
 from __future__ import annotations
 
+import datetime
 import email.utils
 from dataclasses import dataclass, field
-from typing import Mapping, Optional, Union
+from typing import Any, Dict, Mapping, Optional, Union
 
 from .errors import ResponseFormatError
 from .secrets import mask_token, register_secret
@@ -129,3 +130,24 @@ def local_expiry(value: Union[int, float, str, None], skew: float) -> float:
     if not 0 < local <= _LAST_SECOND:
         raise ResponseFormatError("the token reply's 'expires' is not a valid time")
     return local
+
+
+def iso_utc(epoch: float) -> str:
+    """An epoch instant as ISO 8601 in UTC with a ``Z``: ``2027-01-15T08:00:00Z``."""
+    moment = datetime.datetime.fromtimestamp(epoch, tz=datetime.timezone.utc)
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def token_document(token: Token, url: str) -> Dict[str, Any]:
+    """What ``arctoken token --json`` prints and a token file holds.
+
+    ``token``, ``expires`` (epoch MILLISECONDS, as ArcGIS gives it), ``expires_iso``,
+    ``referer`` and ``url`` (the portal or server the token is for).
+    """
+    return {
+        "token": token.value,
+        "expires": int(round(token.expires_at * 1000)),
+        "expires_iso": iso_utc(token.expires_at),
+        "referer": token.referer,
+        "url": url,
+    }

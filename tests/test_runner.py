@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import stat
 import sys
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
@@ -26,10 +24,8 @@ from arctoken_core.runner import (
     parse_json_object,
     run_to_file,
     target_from_values,
-    write_json_atomic,
 )
 from arctoken_core.secrets import MASK, Secret
-from arctoken_core.token import Token
 from tests.conftest import ALICE, ALICE_PASSWORD, LIFETIME, assert_no_secret
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -129,47 +125,6 @@ def test_output_path_checks(tmp_path: Path) -> None:
     assert runner.check_output_path(None, "output_file") == []
     assert "folder not found" in runner.check_output_path(str(tmp_path / "x" / "a"), "f")[0].message
     assert "is a folder" in runner.check_output_path(str(tmp_path), "f")[0].message
-
-
-# -- files ---------------------------------------------------------------------------------------
-
-
-def test_atomic_json_is_private_and_whole(fs: Any) -> None:
-    fs.create_dir("/data")
-    path = write_json_atomic("/data/out.json", {"b": 1, "a": [1]})
-    assert json.loads(Path(path).read_text()) == {"a": [1], "b": 1}
-    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
-    assert os.listdir("/data") == ["out.json"]
-
-
-def test_a_failed_write_leaves_the_old_file_and_no_temp(
-    fs: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    fs.create_file("/data/out.json", contents='{"old": true}')
-
-    def refuse(src: str, dst: str) -> None:
-        raise OSError("disk full")
-
-    monkeypatch.setattr("arctoken_core.runner.os.replace", refuse)
-    with pytest.raises(OSError, match="disk full"):
-        write_json_atomic("/data/out.json", {"new": True})
-    assert Path("/data/out.json").read_text() == '{"old": true}'
-    assert os.listdir("/data") == ["out.json"]
-
-
-def test_unserialisable_data_writes_nothing(fs: Any) -> None:
-    fs.create_dir("/data")
-    with pytest.raises(TypeError):
-        write_json_atomic("/data/out.json", {"x": object()})
-    assert os.listdir("/data") == []
-
-
-def test_token_file_payload_units() -> None:
-    token = Token("t" * 40, expires_at=1_800_000_600.25, issued_at=1_800_000_000.0, referer="r")
-    payload = runner.token_file_payload(token, "https://gis.example.com/portal")
-    assert payload["expires"] == 1_800_000_600_250
-    assert payload["expires_iso"] == "2027-01-15T08:10:00.250000Z"
-    assert payload["referer"] == "r" and payload["url"] == "https://gis.example.com/portal"
 
 
 # -- reporting ----------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import requests
 
 from arctoken_core.errors import ResponseFormatError
 from arctoken_core.secrets import MASK, Secret, get_logger, mask_token, redact
-from arctoken_core.token import Token, clock_skew, epoch_seconds
+from arctoken_core.token import Token, clock_skew, epoch_seconds, token_document
 
 
 def test_secret_never_shows_itself() -> None:
@@ -78,3 +78,11 @@ def test_clock_skew_from_date_header() -> None:
     assert clock_skew(headers, server - 1) == 0.0  # header resolution, not skew
     assert clock_skew({}, server) == 0.0
     assert clock_skew({"Date": "garbage"}, server) == 0.0
+
+
+def test_token_document_units() -> None:
+    token = Token("t" * 40, expires_at=1_800_000_600.25, issued_at=1_800_000_000.0, referer="r")
+    payload = token_document(token, "https://gis.example.com/portal")
+    assert payload["expires"] == 1_800_000_600_250
+    assert payload["expires_iso"] == "2027-01-15T08:10:00.250000Z"
+    assert payload["referer"] == "r" and payload["url"] == "https://gis.example.com/portal"
