@@ -6,7 +6,7 @@ credentials: the handler decides when to call it, and accounts lock after a few 
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Mapping, Optional
+from typing import Any, Callable, Dict, Mapping, Optional, Tuple
 
 import requests
 
@@ -91,7 +91,56 @@ def authentication_error(error: ArcGISServiceError, who: str, where: str) -> Aut
     )
 
 
-class GenerateTokenProvider:
+class _FormSignIn:
+    """What the three credential-posting providers share: one form POST to a token service.
+
+    The POST never follows a redirect (requests would re-send the body, credentials and
+    all, to wherever a 307/308 points), and the reply's time is taken when it arrives.
+    """
+
+    carries = "a password"
+    """What the form carries, for the plain-http refusal."""
+
+    def __init__(
+        self,
+        session: requests.Session,
+        token_url: str,
+        *,
+        expiration: int,
+        clock: Clock,
+        audience: str,
+        allow_http_loopback: bool,
+    ) -> None:
+        check_transport(token_url, self.carries, "url", allow_http_loopback)
+        self.session = session
+        self.token_url = token_url
+        self.expiration = expiration
+        self.clock = clock
+        self.audience = audience
+
+    def _post(
+        self, form: Mapping[str, str], what: str, headers: Optional[Mapping[str, str]] = None
+    ) -> Tuple[Dict[str, Any], requests.Response, float]:
+        """POST ``form`` once; its JSON (or a typed error), the response, and when it came."""
+        response = call(
+            self.session,
+            "POST",
+            self.token_url,
+            data=form,
+            headers=headers,
+            what=what,
+            allow_redirects=False,
+        )
+        now = self.clock()
+        return read_json(response, what), response, now
+
+
+def _refused(error: ArcGISServiceError, codes: Tuple[int, ...]) -> bool:
+    """True when an ArcGIS reply (not a proxy's page) refused the credentials."""
+    return error.envelope and (error.code in codes or error.code is None)
+
+
+class GenerateTokenProvider(_FormSignIn):
     """``generateToken`` with a username and password (portal, Online or standalone server)."""
 
     def __init__(
@@ -107,15 +156,17 @@ class GenerateTokenProvider:
         audience: str,
         allow_http_loopback: bool = True,
     ) -> None:
-        check_transport(token_url, "a password", "url", allow_http_loopback)
-        self.session = session
-        self.token_url = token_url
+        super().__init__(
+            session,
+            token_url,
+            expiration=expiration,
+            clock=clock,
+            audience=audience,
+            allow_http_loopback=allow_http_loopback,
+        )
         self.username = username
         self.password = password
         self.referer = referer
-        self.expiration = expiration
-        self.clock = clock
-        self.audience = audience
 
     def fetch(self) -> Token:
         """POST the credentials once (in the body, never the URL) and return the token."""
@@ -127,14 +178,10 @@ class GenerateTokenProvider:
             "expiration": str(self.expiration),
             "f": "json",
         }
-        response = call(
-            self.session, "POST", self.token_url, data=form, what="sign-in", allow_redirects=False
-        )
-        now = self.clock()
         try:
-            payload = read_json(response, "sign-in")
+            payload, response, now = self._post(form, "sign-in")
         except ArcGISServiceError as exc:
-            if exc.envelope and (exc.code in (400, 401, 403) or exc.code is None):
+            if _refused(exc, (400, 401, 403)):
                 raise authentication_error(exc, repr(self.username), self.token_url) from None
             raise
         token = token_from_reply(
@@ -146,8 +193,10 @@ class GenerateTokenProvider:
         return token
 
 
-class FederatedExchangeProvider:
+class FederatedExchangeProvider(_FormSignIn):
     """Exchange a portal token for a token of a server federated with that portal."""
+
+    carries = "a token"
 
     def __init__(
         self,
@@ -162,16 +211,18 @@ class FederatedExchangeProvider:
         clock: Clock,
         allow_http_loopback: bool = True,
     ) -> None:
-        check_transport(token_url, "a token", "url", allow_http_loopback)
-        self.session = session
+        super().__init__(
+            session,
+            token_url,
+            expiration=expiration,
+            clock=clock,
+            audience=server_root,
+            allow_http_loopback=allow_http_loopback,
+        )
         self.portal_token = portal_token
         self.invalidate_portal_token = invalidate_portal_token
-        self.token_url = token_url
         self.server_root = server_root
         self.referer = referer
-        self.expiration = expiration
-        self.clock = clock
-        self.audience = server_root
 
     def fetch(self) -> Token:
         """Exchange once; if the portal token was rejected (498), refresh it and try once more."""
@@ -191,18 +242,8 @@ class FederatedExchangeProvider:
             "f": "json",
         }
         headers = {"Referer": portal.referer} if portal.referer else None
-        response = call(
-            self.session,
-            "POST",
-            self.token_url,
-            data=form,
-            headers=headers,
-            what="token exchange",
-            allow_redirects=False,
-        )
-        now = self.clock()
         try:
-            payload = read_json(response, "token exchange")
+            payload, response, now = self._post(form, "token exchange", headers)
         except InvalidTokenError:
             self.invalidate_portal_token(portal.value)
             raise
@@ -211,8 +252,10 @@ class FederatedExchangeProvider:
         )
 
 
-class AppCredentialsProvider:
+class AppCredentialsProvider(_FormSignIn):
     """OAuth 2.0 ``client_credentials`` for an app (``expires_in`` is SECONDS)."""
+
+    carries = "a client secret"
 
     def __init__(
         self,
@@ -225,14 +268,16 @@ class AppCredentialsProvider:
         clock: Clock,
         allow_http_loopback: bool = True,
     ) -> None:
-        self.token_url = f"{portal}/sharing/rest/oauth2/token"
-        check_transport(self.token_url, "a client secret", "url", allow_http_loopback)
-        self.session = session
+        super().__init__(
+            session,
+            f"{portal}/sharing/rest/oauth2/token",
+            expiration=expiration,
+            clock=clock,
+            audience=portal,
+            allow_http_loopback=allow_http_loopback,
+        )
         self.client_id = client_id
         self.client_secret = client_secret
-        self.expiration = expiration
-        self.clock = clock
-        self.audience = portal
 
     def fetch(self) -> Token:
         """POST the app credentials once and return the access token."""
@@ -243,19 +288,10 @@ class AppCredentialsProvider:
             "expiration": str(self.expiration),
             "f": "json",
         }
-        response = call(
-            self.session,
-            "POST",
-            self.token_url,
-            data=form,
-            what="app sign-in",
-            allow_redirects=False,
-        )
-        now = self.clock()
         try:
-            payload = read_json(response, "app sign-in")
+            payload, _, now = self._post(form, "app sign-in")
         except ArcGISServiceError as exc:
-            if exc.envelope and (exc.code in (400, 401) or exc.code is None):
+            if _refused(exc, (400, 401)):
                 raise authentication_error(exc, f"app {self.client_id!r}", self.token_url) from None
             raise
         value = payload.get("access_token")
