@@ -14,7 +14,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Union
 
 import requests
 
-from . import fields
+from . import fields, kinds
 from .auth import ArcGISAuth
 from .cache import CachedProvider, TokenCache, cache_key, default_directory
 from .clock import Clock, system_clock
@@ -80,7 +80,7 @@ class Connection:
         username: Optional[str] = None,
         password: SecretLike = None,
         referer: Optional[str] = None,
-        expiration: Union[int, str, None] = fields.DEFAULT_EXPIRATION,
+        expiration: Union[int, str, None] = kinds.DEFAULT_EXPIRATION,
         server_url: Optional[str] = None,
         api_key: SecretLike = None,
         api_key_expires: Optional[float] = None,
@@ -132,9 +132,9 @@ class Connection:
                 raise problem.as_error()
         if token_placement not in ("header", "body", "query"):
             raise ConfigError("token_placement", "must be header, body or query")
-        self.referer = referer or fields.DEFAULT_REFERER
+        self.referer = referer or kinds.DEFAULT_REFERER
         self._referer_given = referer or None
-        self.expiration = fields.DEFAULT_EXPIRATION if expiration in (None, "") else int(expiration)
+        self.expiration = kinds.DEFAULT_EXPIRATION if expiration in (None, "") else int(expiration)
         self.api_key_expires = api_key_expires
         self.token_placement = token_placement
         self.allow_http_loopback = allow_http_loopback
@@ -356,7 +356,7 @@ class Connection:
         return self._exchange_provider(portal_handler, portal, self.url)
 
     def _federated_handler(self, root: str) -> TokenHandler:
-        if self.kind not in fields.FEDERATING_KINDS:
+        if self.kind not in kinds.FEDERATING_KINDS:
             raise ConfigError("server_url", "federated servers need a portal connection")
         info = server_info(self._http_session(), root)
         if not info.owning_system_url or not same_root(info.owning_system_url, self.url):

@@ -13,24 +13,16 @@ from typing import Any, List, Mapping, Optional, Tuple
 from urllib.parse import urlsplit
 
 from .errors import ConfigError, InsecureTransportError
+from .kinds import (
+    DEFAULT_REFERER,
+    FEDERATING_KINDS,
+    KIND_LABELS,
+    KINDS,
+    MAX_EXPIRATION,
+    MIN_EXPIRATION,
+)
 from .token import usable_token
 from .urls import is_loopback, normalise_portal_url, normalise_server_url
-
-KINDS = ("online", "portal", "server", "pro", "apikey", "app")
-KIND_LABELS = {
-    "online": "ArcGIS Online",
-    "portal": "ArcGIS Enterprise portal",
-    "server": "ArcGIS Server (standalone)",
-    "pro": "ArcGIS Pro active portal",
-    "apikey": "API key",
-    "app": "App credentials",
-}
-PASSWORD_KINDS = ("online", "portal", "server")
-FEDERATING_KINDS = ("online", "portal", "pro")
-MIN_EXPIRATION, MAX_EXPIRATION = 1, 20160
-"""Minutes; 20,160 (14 days) is the largest lifetime any ArcGIS token service grants."""
-DEFAULT_EXPIRATION = 60
-DEFAULT_REFERER = "arctokentools"
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from typing import (
     Tuple,
 )
 
-from .fields import FEDERATING_KINDS, PASSWORD_KINDS
+from .kinds import FEDERATING_KINDS, KIND_LABELS, PASSWORD_KINDS
 from .urls import ONLINE_URL
 
 if TYPE_CHECKING:
@@ -45,8 +45,6 @@ ONLINE_DEFAULT_KINDS = ("online", "app", "apikey")
 
 
 def _kind_labels() -> Mapping[str, str]:
-    from .fields import KIND_LABELS
-
     return KIND_LABELS
 
 

@@ -32,9 +32,9 @@ from arctoken_core.connection import Connection
 from arctoken_core.discovery import portal_token_url, server_info
 from arctoken_core.emulator import Emulator
 from arctoken_core.errors import ArcTokenError, ConfigError, ResponseFormatError
-from arctoken_core.fields import KINDS
 from arctoken_core.gpjob import GPJob
 from arctoken_core.http import read_json
+from arctoken_core.kinds import KINDS
 from arctoken_core.providers import AppCredentialsProvider, token_from_reply
 from arctoken_core.secrets import Secret
 from arctoken_core.token import usable_token

@@ -15,7 +15,7 @@ from typing import Any, Dict, List
 import pytest
 
 from arctoken_core import toolspec
-from arctoken_core.fields import KIND_LABELS, KINDS
+from arctoken_core.kinds import KIND_LABELS, KINDS
 from arctoken_core.runner import TARGET_LABELS
 from tests.toolbox_support import (  # noqa: F401 - fixtures
     DOUBLE,
