@@ -251,6 +251,11 @@ def call(
     except requests.exceptions.ProxyError as exc:
         raise ProxyError(_proxy_message(exc, url)) from None
     except requests.exceptions.SSLError as exc:
+        if "WRONG_VERSION_NUMBER" in str(exc):
+            raise TLSError(
+                f"{what}: {_origin(url)} did not answer in TLS; is it a plain http port? "
+                "Check the URL's scheme and port"
+            ) from None
         raise TLSError(
             f"{what}: the certificate of {_origin(url)} could not be verified "
             f"({_short(exc)}); check the CA bundle setting or the server's certificate"

@@ -133,9 +133,9 @@ def local_expiry(value: Union[int, float, str, None], skew: float) -> float:
 
 
 def iso_utc(epoch: float) -> str:
-    """An epoch instant as ISO 8601 in UTC with a ``Z``: ``2027-01-15T08:00:00Z``."""
+    """An epoch instant as ISO 8601 in UTC, to the millisecond: ``2027-01-15T08:00:00.000Z``."""
     moment = datetime.datetime.fromtimestamp(epoch, tz=datetime.timezone.utc)
-    return moment.isoformat().replace("+00:00", "Z")
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def token_document(token: Token, url: str) -> Dict[str, Any]:

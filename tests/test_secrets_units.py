@@ -84,5 +84,5 @@ def test_token_document_units() -> None:
     token = Token("t" * 40, expires_at=1_800_000_600.25, issued_at=1_800_000_000.0, referer="r")
     payload = token_document(token, "https://gis.example.com/portal")
     assert payload["expires"] == 1_800_000_600_250
-    assert payload["expires_iso"] == "2027-01-15T08:10:00.250000Z"
+    assert payload["expires_iso"] == "2027-01-15T08:10:00.250Z"
     assert payload["referer"] == "r" and payload["url"] == "https://gis.example.com/portal"

@@ -112,3 +112,10 @@ def test_tls_is_verified_by_default(tls_emu: Emulator, clock: ManualClock, tls: 
     assert tls_emu.token_requests() == []  # no password sent before the certificate checked out
     assert _server(tls_emu.server_url, clock, ca_bundle=str(tls.ca_file)).token()
     assert [r.scheme for r in tls_emu.token_requests()] == ["https"]
+
+
+def test_https_to_a_plain_http_port_says_so(emu: Emulator, clock: ManualClock) -> None:
+    plain = emu.server_url.replace("http://", "https://")
+    with pytest.raises(TLSError) as err:
+        _server(plain, clock, retries=0).token()
+    assert "did not answer in TLS" in str(err.value)
