@@ -11,13 +11,14 @@ Messages go to stderr; stdout carries only what was asked for (the token, or its
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import json
 import logging
 import os
 import ssl
 import sys
-from typing import Any, Dict, NoReturn, Optional, Sequence, TextIO
+from typing import Any, Dict, Iterator, NoReturn, Optional, Sequence, TextIO
 
 from . import __version__
 from .errors import ArcTokenError, ConfigError
@@ -191,9 +192,11 @@ def main(argv: Optional[Sequence[str]] = None, stdin: TextIO = sys.stdin) -> int
 
 def cmd_token(args: argparse.Namespace, stdin: TextIO) -> int:
     """``arctoken token``: sign in once and print the token (or its JSON)."""
-    if args.verbose:
-        _enable_verbose()
-    secret = read_secret(args.kind, args.password_stdin, stdin)
+    with _log_to_stderr(logging.DEBUG if args.verbose else logging.WARNING):
+        return _print_token(args, read_secret(args.kind, args.password_stdin, stdin))
+
+
+def _print_token(args: argparse.Namespace, secret: Optional[str]) -> int:
     from .connection import Connection
     from .token import iso_utc, token_document
 
@@ -293,10 +296,17 @@ def demo_accounts() -> Dict[str, Any]:
     }
 
 
-def _enable_verbose() -> None:
+@contextlib.contextmanager
+def _log_to_stderr(level: int) -> Iterator[None]:
+    """Show the package's warnings (with --verbose, each exchange) as prefixed stderr lines."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("arctoken: %(levelname)s %(message)s"))
-    for name in ("arctoken_core",):
-        logger = get_logger(name)
-        logger.addHandler(handler)
-        logger.setLevel(logging.DEBUG)
+    logger = get_logger("arctoken_core")
+    previous = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(level)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(previous)

@@ -127,6 +127,9 @@ class RedactingFilter(logging.Filter):
 
 
 _FILTER = RedactingFilter()
+logging.getLogger("arctoken_core").addHandler(logging.NullHandler())
+"""A library stays quiet unless the application configures logging (the CLI and the
+toolbox show warnings; a script sees them once it sets up logging)."""
 
 
 def get_logger(name: str) -> logging.Logger:

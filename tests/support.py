@@ -330,3 +330,11 @@ def connect(kind: str, url: str, clock: Callable[[], float], **extra: Any) -> Co
         "apikey": {"api_key": API_KEY},
     }.get(kind, {"username": ALICE, "password": ALICE_PASSWORD})
     return Connection(kind=kind, url=url, clock=clock, **{**credentials, **extra})
+
+
+def one_error_line(err: str) -> bool:
+    """True when stderr holds exactly one ``arctoken: error:`` line, besides warnings."""
+    lines = err.strip().splitlines()
+    errors = [line for line in lines if line.startswith("arctoken: error: ")]
+    others = [line for line in lines if line not in errors]
+    return len(errors) == 1 and all(line.startswith("arctoken: WARNING ") for line in others)

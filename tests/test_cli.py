@@ -13,6 +13,7 @@ import pytest
 from arctoken_core.cli import main
 from arctoken_core.emulator import Emulator
 from tests.conftest import ALICE, ALICE_PASSWORD, API_KEY, APP_ID, APP_SECRET, assert_no_secret
+from tests.support import one_error_line
 
 
 def _run(args: List[str], stdin: str = "") -> tuple[int, str, str]:
@@ -134,7 +135,7 @@ def test_bad_input_is_one_line_and_a_nonzero_exit(
     monkeypatch.delenv("ARCTOKEN_PASSWORD", raising=False)
     code, out, err = _run(["token", *args], stdin)
     assert code == exit_code and out == ""
-    assert len(err.strip().splitlines()) == 1 and words in err
+    assert one_error_line(err) and words in err
     assert err.startswith("arctoken: error: ")
 
 
@@ -153,7 +154,7 @@ def test_wrong_password_exit_3_and_one_attempt(emu: Emulator) -> None:
         "Wrong-Pa55word\n",
     )
     assert code == 3 and out == ""
-    assert "Wrong-Pa55word" not in err and len(err.strip().splitlines()) == 1
+    assert "Wrong-Pa55word" not in err and one_error_line(err)
     assert len(emu.token_requests()) == 1
 
 
@@ -239,4 +240,38 @@ def test_emulator_command_port_in_use_is_one_line() -> None:
         code, out, err = _run(["emulator", "--port", str(busy.port)])
     finally:
         busy.stop()
-    assert code == 2 and "cannot serve" in err and len(err.strip().splitlines()) == 1
+    assert code == 2 and "cannot serve" in err and one_error_line(err)
+
+
+def test_warnings_are_prefixed_lines_and_a_script_stays_quiet(emu: Emulator) -> None:
+    cli = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "arctoken_core",
+            "token",
+            "--kind",
+            "server",
+            "--url",
+            emu.server_url,
+            "--username",
+            ALICE,
+            "--password-stdin",
+        ],
+        input=ALICE_PASSWORD + "\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert cli.returncode == 0
+    assert "arctoken: WARNING sending a password over plain http to 127.0.0.1" in cli.stderr
+    script = (
+        "from arctoken_core import Connection\n"
+        f"conn = Connection(kind='server', url={emu.server_url!r}, username={ALICE!r},"
+        f" password={ALICE_PASSWORD!r})\n"
+        "assert conn.token()\n"
+    )
+    quiet = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
+    assert quiet.returncode == 0 and quiet.stderr == ""

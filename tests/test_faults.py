@@ -28,7 +28,7 @@ from arctoken_core.errors import (
 from arctoken_core.gpjob import GPJob
 from arctoken_core.http import HttpSettings, call, make_session, read_json
 from tests.conftest import ALICE, ALICE_PASSWORD, LIFETIME, assert_no_secret
-from tests.support import SleepLog, connect, free_port, run_cli
+from tests.support import SleepLog, connect, free_port, one_error_line, run_cli
 from tests.toolbox_support import (  # noqa: F401 - fixtures
     arcpy_fixture,
     everything_shown,
@@ -227,7 +227,7 @@ def test_the_cli_fails_in_one_line_and_leaves_nothing_behind(
     args = ["token", "--kind", "server", "--url", emu.server_url, "--username", ALICE]
     code, out, err = run_cli([*args, "--password-stdin", "--timeout", "0.5"], ALICE_PASSWORD)
     assert (code, out) == (exit_code, "")
-    assert err.startswith("arctoken: error: ") and len(err.strip().splitlines()) == 1
+    assert one_error_line(err)
     assert words in err
     assert_no_secret(err)
     assert list(tmp_path.iterdir()) == []

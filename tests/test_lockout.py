@@ -17,7 +17,7 @@ from arctoken_core.emulator import Emulator
 from arctoken_core.errors import AuthenticationError
 from arctoken_core.gpjob import GPJob
 from tests.conftest import ALICE, ALICE_PASSWORD, APP_ID, LIFETIME, assert_no_secret
-from tests.support import SleepLog, connect, in_threads, run_cli
+from tests.support import SleepLog, connect, in_threads, one_error_line, run_cli
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -152,6 +152,6 @@ CLI_CASES = {
 def test_a_cli_run_with_bad_credentials_makes_one_attempt(emu: Emulator, name: str) -> None:
     code, out, err = run_cli(["token", *CLI_CASES[name](emu), "--password-stdin"], WRONG)
     assert (code, out) == (3, "")
-    assert WRONG not in err and len(err.strip().splitlines()) == 1
+    assert WRONG not in err and one_error_line(err)
     assert len(emu.token_requests()) == 1
     assert emu.failed_logins(ALICE) == (0 if name == "app" else 1)

@@ -46,7 +46,7 @@ from arctoken_core.urls import (
     root_key,
 )
 from tests.conftest import ALICE, ALICE_PASSWORD, API_KEY, APP_ID, APP_SECRET, assert_no_secret
-from tests.support import SleepLog, loopback_only_dns, run_cli
+from tests.support import SleepLog, loopback_only_dns, one_error_line, run_cli
 from tests.toolbox_support import (  # noqa: F401 - fixtures
     arcpy_fixture,
     everything_shown,
@@ -487,7 +487,7 @@ def test_the_cli_prints_a_token_or_one_line_and_a_non_zero_status(
         assert len(out.splitlines()) == 1 and usable_token(out.strip())
     else:
         assert out == "" and err.startswith("arctoken: error: ")
-        assert len(err.strip().splitlines()) == 1, err
+        assert one_error_line(err), err
         assert code in (1, 2, 3, 4, 5)
     assert "Traceback" not in err
     assert_no_secret(err)
@@ -496,7 +496,7 @@ def test_the_cli_prints_a_token_or_one_line_and_a_non_zero_status(
 @pytest.mark.parametrize("option", ["--expiration=soon", "--timeout=fast", "--kind=ftp"])
 def test_an_option_argparse_refuses_is_one_line_too(option: str) -> None:
     code, out, err = run_cli(["token", option])
-    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
+    assert code == 2 and out == "" and one_error_line(err)
 
 
 TOOL_KINDS = {
