@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Union
+from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
 
 import requests
 
@@ -426,6 +426,3 @@ def _active_portal_url() -> str:
             "url", "ArcGIS Pro is not available here: give the portal URL explicitly"
         ) from None
     return str(arcpy.GetActivePortalURL())
-
-
-SigninCallable = Callable[[], Optional[Dict[str, Any]]]

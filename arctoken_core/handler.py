@@ -137,10 +137,6 @@ class TokenHandler:
             self._latched = None
             self._quiet_until = 0.0
 
-    def peek(self) -> Optional[Token]:
-        """The cached token, whatever its state, without signing in."""
-        return self._token
-
     def _needs_refresh(self, token: Token, now: float) -> bool:
         return token.remaining(now) <= advisory_margin(token.lifetime)
 
