@@ -11,18 +11,17 @@ Messages go to stderr; stdout carries only what was asked for (the token, or its
 from __future__ import annotations
 
 import argparse
-import contextlib
 import getpass
 import json
 import logging
 import os
 import ssl
 import sys
-from typing import Any, Dict, Iterator, NoReturn, Optional, Sequence, TextIO
+from typing import Any, ContextManager, Dict, NoReturn, Optional, Sequence, TextIO
 
 from . import __version__
 from .errors import ArcTokenError, ConfigError
-from .secrets import get_logger, redact
+from .secrets import log_to, redact
 
 SECRET_ENV = "ARCTOKEN_PASSWORD"  # noqa: S105 - a variable name
 PROXY_SECRET_ENV = "ARCTOKEN_PROXY_PASSWORD"  # noqa: S105
@@ -296,17 +295,8 @@ def demo_accounts() -> Dict[str, Any]:
     }
 
 
-@contextlib.contextmanager
-def _log_to_stderr(level: int) -> Iterator[None]:
+def _log_to_stderr(level: int) -> ContextManager[None]:
     """Show the package's warnings (with --verbose, each exchange) as prefixed stderr lines."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("arctoken: %(levelname)s %(message)s"))
-    logger = get_logger("arctoken_core")
-    previous = logger.level
-    logger.addHandler(handler)
-    logger.setLevel(level)
-    try:
-        yield
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(previous)
+    return log_to(handler, level)

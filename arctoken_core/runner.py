@@ -28,6 +28,7 @@ from typing import (
     TYPE_CHECKING,
     Any,
     Callable,
+    ContextManager,
     Dict,
     Iterator,
     List,
@@ -40,7 +41,7 @@ from urllib.parse import urlsplit
 from .errors import ArcTokenError, ConfigError
 from .files import write_json_private
 from .gpjob import GPJob, JobStatus
-from .secrets import mask_token, redact
+from .secrets import log_to, mask_token, redact
 from .token import iso_utc, token_document
 
 if TYPE_CHECKING:
@@ -539,21 +540,9 @@ def _token_listener(conn: Connection, reporter: Reporter) -> Callable[[Token, in
     return listener
 
 
-@contextlib.contextmanager
-def forward_logs(reporter: Reporter, level: int = logging.WARNING) -> Iterator[None]:
+def forward_logs(reporter: Reporter, level: int = logging.WARNING) -> ContextManager[None]:
     """Show the package's log records (already redacted) as messages while the block runs."""
-    logger = logging.getLogger("arctoken_core")
-    handler = _ReporterHandler(reporter)
-    handler.setLevel(level)
-    previous = logger.level
-    logger.addHandler(handler)
-    if logger.getEffectiveLevel() > level:
-        logger.setLevel(level)
-    try:
-        yield
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(previous)
+    return log_to(_ReporterHandler(reporter), level)
 
 
 class _ReporterHandler(logging.Handler):

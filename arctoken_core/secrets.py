@@ -7,10 +7,11 @@ password parameter) in text bound for a user, a log or an exception.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import threading
-from typing import Any, Optional, Set
+from typing import Any, Iterator, Optional, Set
 
 MASK = "********"
 _MIN_SECRET_LENGTH = 4
@@ -138,3 +139,22 @@ def get_logger(name: str) -> logging.Logger:
     if _FILTER not in logger.filters:
         logger.addFilter(_FILTER)
     return logger
+
+
+@contextlib.contextmanager
+def log_to(handler: logging.Handler, level: int) -> Iterator[None]:
+    """Send the package's records at ``level`` and above to ``handler`` while the block runs.
+
+    The CLI's stderr lines and the toolbox's tool messages both come through here.
+    """
+    logger = get_logger("arctoken_core")
+    previous = logger.level
+    handler.setLevel(level)
+    logger.addHandler(handler)
+    if logger.getEffectiveLevel() > level:
+        logger.setLevel(level)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(previous)
