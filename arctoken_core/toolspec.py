@@ -578,8 +578,8 @@ GENERATE_TOKEN = ToolSpec(
         "The Token output can be connected to any tool in ModelBuilder or used inline as "
         "%Token%. Send the Token Referer output as the Referer header with it.",
         "Derived outputs, the token among them, are recorded in geoprocessing history. To "
-        "keep the token out of history, write it to a token file instead, or use Run with "
-        "Credentials, which never exposes the token.",
+        "keep the token out of history, give a token file: the Token output is then left "
+        "empty. Or use Run with Credentials, which never exposes the token.",
         "Messages say who signed in where and until when; the token is never shown.",
         "A token cannot outlive its expiration. For work that runs longer, use Run with "
         "Credentials, which refreshes tokens as needed.",
