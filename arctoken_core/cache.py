@@ -24,7 +24,9 @@ import json
 import math
 import os
 import sys
+import tempfile
 import time
+import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,9 +42,11 @@ from .token import Token, usable_token
 log = get_logger(__name__)
 
 VERSION = 1
-DEFAULT_STALE_AFTER = 60.0
-"""Seconds after which a lock is presumed abandoned (a sign-in takes far less)."""
-DEFAULT_LOCK_WAIT = 90.0
+DEFAULT_STALE_AFTER = 300.0
+"""Seconds after which a lock whose holder looks alive is presumed hung: longer than the
+slowest sign-in (connect and read timeouts, plus retries). A dead holder's lock is broken at
+once where the holder's pid can be checked."""
+DEFAULT_LOCK_WAIT = DEFAULT_STALE_AFTER + 30.0
 POLL = 0.02
 REFUSED_WINDOW = 30.0
 """Seconds a refused sign-in keeps other processes from trying the same credentials: long
@@ -108,15 +112,17 @@ class TokenCache:
             "ssl": token.ssl,
             "audience": token.audience,
         }
-        write_private(self.path(key), json.dumps(data))
+        with _unless_unwritable("store the token"):
+            write_private(self.path(key), json.dumps(data))
 
     def mark_refused(self, key: str) -> None:
         """Note that a sign-in for ``key`` was refused (the file holds a time, no secret)."""
-        write_private(self.directory / f"{key}.refused", f"{time.time():.0f}")
+        with _unless_unwritable("note the refused sign-in"):
+            write_private(self.directory / f"{key}.refused", f"{time.time():.0f}")
 
     def clear_refused(self, key: str) -> None:
         """Forget a refused sign-in for ``key`` (a later one succeeded)."""
-        with contextlib.suppress(FileNotFoundError):
+        with _unless_unwritable("clear a refused sign-in"), contextlib.suppress(FileNotFoundError):
             (self.directory / f"{key}.refused").unlink()
 
     def refused_age(self, key: str) -> Optional[float]:
@@ -128,45 +134,78 @@ class TokenCache:
 
     @contextmanager
     def lock(self, key: str) -> Iterator[None]:
-        """Hold the sign-in lock of ``key``; break it if its holder died or it went stale."""
+        """Hold the sign-in lock of ``key``; break it if its holder died or it went stale.
+
+        The lock file appears with its owner (pid and a random nonce) already in it, and is
+        removed only by the owner whose nonce it still holds.
+        """
         path = self.directory / f"{key}.lock"
+        mine = f"{os.getpid()} {uuid.uuid4().hex}"
         deadline = time.monotonic() + self.lock_wait
-        while not self._try_lock(path):
-            if time.monotonic() > deadline:
-                raise ConfigError(
-                    "cache_dir", f"the token cache lock {path.name} stayed taken; delete it"
-                )
-            time.sleep(POLL)
+        try:
+            while not self._try_lock(path, mine):
+                if time.monotonic() > deadline:
+                    raise ConfigError(
+                        "cache_dir", f"the token cache lock {path.name} stayed taken; delete it"
+                    )
+                time.sleep(POLL)
+        except OSError as exc:  # a folder we may no longer write: sign in without the lock
+            log.warning("token cache unusable (%s); signing in without it", exc.strerror)
         try:
             yield
         finally:
-            try:
-                path.unlink()
-            except FileNotFoundError:
-                pass
+            if _read(path) == mine:
+                with contextlib.suppress(OSError):
+                    path.unlink()
 
-    def _try_lock(self, path: Path) -> bool:
+    def _try_lock(self, path: Path, mine: str) -> bool:
+        """Create ``path`` holding ``mine`` in one step (a hard link of a written file)."""
+        handle, temp = tempfile.mkstemp(prefix=".lock-", dir=str(self.directory))
         try:
-            fd = os.open(str(path), os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+            with os.fdopen(handle, "w", encoding="utf-8") as stream:
+                stream.write(mine)
+            os.link(temp, str(path))
         except FileExistsError:
             self._break_if_stale(path)
             return False
-        with os.fdopen(fd, "w") as handle:
-            handle.write(f"{os.getpid()} {time.time()}")
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
         return True
 
     def _break_if_stale(self, path: Path) -> None:
+        """Remove a lock whose holder died, or that is older than ``stale_after``.
+
+        A lock whose content cannot be read yet counts as alive until it is stale.
+        """
+        seen = _read(path)
         try:
-            pid_text, _, _ = path.read_text().partition(" ")
             age = time.time() - path.stat().st_mtime
-        except (OSError, ValueError):
+        except OSError:
             return
-        if age > self.stale_after or not _alive(pid_text):
+        pid_text = seen.partition(" ")[0] if seen else ""
+        if age <= self.stale_after and (not pid_text or _alive(pid_text)):
+            return
+        if _read(path) == seen:
             log.warning("breaking an abandoned token cache lock (%.0f s old)", age)
-            try:
+            with contextlib.suppress(FileNotFoundError):
                 path.unlink()
-            except FileNotFoundError:
-                pass
+
+
+@contextmanager
+def _unless_unwritable(what: str) -> Iterator[None]:
+    """The cache is an optimisation: a full disk or a read-only folder must not fail a run."""
+    try:
+        yield
+    except OSError as exc:
+        log.warning("could not %s in the token cache (%s); going on without it", what, exc.strerror)
+
+
+def _read(path: Path) -> Optional[str]:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, ValueError):
+        return None
 
 
 class CachedProvider:

@@ -17,7 +17,7 @@ from arctoken_core.cache import REFUSED_WINDOW, CachedProvider, TokenCache, cach
 from arctoken_core.clock import ManualClock
 from arctoken_core.connection import Connection
 from arctoken_core.emulator import Emulator
-from arctoken_core.errors import AuthenticationError
+from arctoken_core.errors import AuthenticationError, ConfigError
 from arctoken_core.token import Token
 from tests.conftest import ALICE, ALICE_PASSWORD
 
@@ -165,3 +165,40 @@ def test_workers_with_a_wrong_password_make_one_failed_sign_in(tmp_path: Path) -
             outcomes = pool.map(_bad_worker, [args] * 8)
         assert outcomes == ["AuthenticationError"] * 8
         assert len(emu.token_requests()) == 1 and emu.failed_logins(ALICE) == 1
+
+
+def test_a_fresh_lock_being_written_is_not_broken(fs: FakeFilesystem, clock: ManualClock) -> None:
+    cache = TokenCache(Path("/c"), lock_wait=0.2)
+    key = cache_key(["k"])
+    lock = Path("/c") / f"{key}.lock"
+    lock.write_text("")  # created by a live process that has not written its pid yet
+    with pytest.raises(ConfigError):
+        with cache.lock(key):
+            pass
+    assert lock.exists()
+
+
+def test_only_the_owner_removes_its_lock(fs: FakeFilesystem) -> None:
+    cache = TokenCache(Path("/c"))
+    key = cache_key(["k"])
+    lock = Path("/c") / f"{key}.lock"
+    with cache.lock(key):
+        mine = lock.read_text()
+        assert mine.startswith(f"{os.getpid()} ")
+        lock.write_text("12345 someone-else")  # our lock was broken and taken meanwhile
+    assert lock.read_text() == "12345 someone-else"
+
+
+def test_an_unwritable_cache_does_not_lose_the_token(
+    fs: FakeFilesystem, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def disk_full(path: Any, text: str) -> str:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("arctoken_core.cache.write_private", disk_full)
+    inner = CountingProvider(clock)
+    provider = CachedProvider(inner, TokenCache(Path("/c")), cache_key(["k"]), clock)
+    assert provider.fetch().value.startswith("cached-token-0001")
+    refusing = CachedProvider(RefusingProvider(clock), TokenCache(Path("/d")), "x", clock)
+    with pytest.raises(AuthenticationError):  # the refusal, not the disk error
+        refusing.fetch()
