@@ -107,8 +107,6 @@ class SafeReporter:
 class ScriptError(ArcTokenError):
     """The user's script raised, or returned something that is not JSON."""
 
-    exit_code = 7
-
 
 # -- targets ----------------------------------------------------------------------------
 
@@ -353,7 +351,6 @@ def issue_token(
     safe = SafeReporter(reporter)
     with forward_logs(safe):
         token = conn.token_info()
-    referer = token.referer or conn.referer
     minutes = (token.expires_at - conn.clock()) / 60
     safe.info(
         f"Signed in to {conn.target_url} as {who(conn)}: token {mask_token(token.value)} "
@@ -361,11 +358,9 @@ def issue_token(
     )
     written = None
     if token_file:
-        payload = token_document(token, conn.target_url)
-        payload["referer"] = referer
-        written = write_json_private(token_file, payload)
+        written = write_json_private(token_file, token_document(token, conn.target_url))
         safe.info(f"Token written to {written} (readable only by you).")
-    return IssuedToken(token.value, token.expires_at, referer, conn.target_url, written)
+    return IssuedToken(token.value, token.expires_at, token.referer, conn.target_url, written)
 
 
 # -- Run with Credentials -----------------------------------------------------------------
@@ -395,9 +390,9 @@ class ScriptContext:
         return self._conn.token()
 
     @property
-    def referer(self) -> str:
-        """The referer the token is bound to: send it as the Referer header."""
-        return self._conn.token_info().referer or self._conn.referer
+    def referer(self) -> Optional[str]:
+        """The referer the token is bound to (send it as the Referer header), or None."""
+        return self._conn.token_info().referer
 
     def request_json(
         self, method: str, url: str, params: Optional[Dict[str, Any]] = None
@@ -604,6 +599,8 @@ def _load_module(path: str) -> ModuleType:
     try:
         with _script_folder_on_path(path):
             spec.loader.exec_module(module)
+    except SystemExit as exc:  # sys.exit() at import must not end the tool without a file
+        raise ScriptError(f"the script exited while loading (status {exc.code})") from None
     except Exception as exc:  # noqa: BLE001 - any failure of the user's script
         raise _script_error(exc, "the script could not be loaded", path) from None
     finally:

@@ -147,3 +147,14 @@ def test_skewed_server_clock_still_gives_local_expiry(clock: ManualClock) -> Non
         assert token.expires_at - clock() == pytest.approx(LIFETIME, abs=2)
         clock.advance(LIFETIME - 30)  # inside the refresh window on OUR clock
         assert conn.token() != token.value
+
+
+def test_api_key_sends_a_referer_only_when_given(emu: Emulator, clock: ManualClock) -> None:
+    plain = _conn(emu, clock, kind="apikey", url=emu.online_url, api_key=API_KEY)
+    assert plain.token_info().referer is None
+    plain.session().get(emu.online_service_url, params={"f": "json"})
+    bound = _conn(emu, clock, kind="apikey", url=emu.online_url, api_key=API_KEY, referer="app-x")
+    assert bound.token_info().referer == "app-x"
+    bound.session().get(emu.online_service_url, params={"f": "json"})
+    sent = [r.headers.get("Referer") for r in emu.requests if "/Hosted/" in r.path]
+    assert sent == [None, "app-x"]

@@ -301,3 +301,11 @@ def test_job_failure_and_time_limit(
     with pytest.raises(JobTimeoutError):
         run_to_file(conn, slow, str(tmp_path / "o.json"), reporter, clock.advance)
     assert _outcome(tmp_path / "o.json")["status"] == "failed"
+
+
+def test_sys_exit_while_loading_is_a_script_error(tmp_path: Path) -> None:
+    script = tmp_path / "exits.py"
+    script.write_text("import sys\nsys.exit(3)\n")
+    with pytest.raises(ScriptError) as err:
+        runner.load_function(str(script), "main")
+    assert "status 3" in str(err.value)
