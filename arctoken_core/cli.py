@@ -17,7 +17,7 @@ import logging
 import os
 import ssl
 import sys
-from typing import Any, ContextManager, Dict, NoReturn, Optional, Sequence, TextIO
+from typing import Any, Callable, ContextManager, Dict, NoReturn, Optional, Sequence, TextIO
 
 from . import __version__
 from .errors import ArcTokenError, ConfigError
@@ -41,6 +41,28 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(self.prog, f"{message} (see '{self.prog} --help')")
 
 
+def _between(low: float, high: float) -> Callable[[str], float]:
+    """An argparse type: a number from ``low`` to ``high``."""
+
+    def number(text: str) -> float:
+        value = float(text)
+        if not low <= value <= high:  # NaN fails too
+            raise argparse.ArgumentTypeError(
+                f"must be from {low:.10g} to {high:.10g}, not {text!r}"
+            )
+        return value
+
+    return number
+
+
+def _port(text: str) -> int:
+    """An argparse type: 0 (any free ports) or the first of five ports, 1024-65531."""
+    value = int(text)
+    if value != 0 and not 1024 <= value <= 65531:
+        raise argparse.ArgumentTypeError("must be 0 (any free ports) or 1024 to 65531")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``arctoken`` and its sub-commands."""
     parser = _Parser(
@@ -60,14 +82,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     emulator.add_argument(
         "--token-lifetime",
-        type=float,
+        type=_between(1, 14 * 86400),
         default=3600.0,
         metavar="SECONDS",
         help="longest lifetime of issued tokens (default 3600)",
     )
     emulator.add_argument(
         "--port",
-        type=int,
+        type=_port,
         default=0,
         metavar="N",
         help="serve on ports N to N+4 (default: any free ports)",
@@ -76,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     emulator.add_argument("--keyfile", help="the certificate's private key, if not in --certfile")
     emulator.add_argument(
         "--job-duration",
-        type=float,
+        type=_between(0.1, 86400),
         default=30.0,
         metavar="SECONDS",
         help="how long a geoprocessing job runs (default 30)",
@@ -89,14 +111,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument(
         "--token-lifetime",
-        type=float,
+        type=_between(0.5, 3600),
         default=2.0,
         metavar="SECONDS",
         help="lifetime of the demo's tokens (default 2)",
     )
     demo.add_argument(
         "--lifetimes",
-        type=float,
+        type=_between(1, 100),
         default=3.5,
         metavar="N",
         help="how many token lifetimes the job lasts (default 3.5)",

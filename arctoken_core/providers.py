@@ -364,7 +364,13 @@ SigninSource = Callable[[], Optional[Dict[str, Any]]]
 
 def arcpy_signin() -> Optional[Dict[str, Any]]:
     """``arcpy.GetSigninToken()``, imported only when the ``pro`` kind is used."""
-    import arcpy  # noqa: PLC0415 - arcpy exists only inside ArcGIS Pro
+    try:
+        import arcpy  # noqa: PLC0415 - arcpy exists only inside ArcGIS Pro
+    except ImportError:
+        raise SignInRequiredError(
+            "kind 'pro' uses ArcGIS Pro's sign-in, and ArcGIS Pro's Python (arcpy) is not "
+            "available here: run inside ArcGIS Pro, or sign in with another kind"
+        ) from None
 
     result: Optional[Dict[str, Any]] = arcpy.GetSigninToken()
     return result

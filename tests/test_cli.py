@@ -275,3 +275,17 @@ def test_warnings_are_prefixed_lines_and_a_script_stays_quiet(emu: Emulator) -> 
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
     )
     assert quiet.returncode == 0 and quiet.stderr == ""
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["emulator", "--port", "70000"],
+        ["emulator", "--token-lifetime", "-3"],
+        ["demo", "--token-lifetime", "0"],
+        ["demo", "--lifetimes", "nan"],
+    ],
+)
+def test_emulator_and_demo_options_are_checked(args: List[str]) -> None:
+    code, out, err = _run(args)
+    assert code == 2 and out == "" and one_error_line(err) and "must be" in err

@@ -9,7 +9,7 @@ import pytest
 from arctoken_core.clock import ManualClock
 from arctoken_core.connection import Connection
 from arctoken_core.emulator import Emulator
-from arctoken_core.errors import NotFederatedError
+from arctoken_core.errors import NotFederatedError, SignInRequiredError
 from tests.conftest import ALICE, ALICE_PASSWORD, API_KEY, APP_ID, APP_SECRET, LIFETIME
 
 SIGNIN: Dict[str, Any] = {"username": ALICE, "password": ALICE_PASSWORD}
@@ -158,3 +158,10 @@ def test_api_key_sends_a_referer_only_when_given(emu: Emulator, clock: ManualClo
     bound.session().get(emu.online_service_url, params={"f": "json"})
     sent = [r.headers.get("Referer") for r in emu.requests if "/Hosted/" in r.path]
     assert sent == [None, "app-x"]
+
+
+def test_pro_kind_outside_arcgis_pro_says_so() -> None:
+    conn = Connection(kind="pro", url="https://gis.example.com/portal")
+    with pytest.raises(SignInRequiredError) as err:
+        conn.token()
+    assert "ArcGIS Pro" in str(err.value)
