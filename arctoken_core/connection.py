@@ -346,9 +346,22 @@ class Connection:
         return self._password_provider(token_url, self.url)
 
     def _via_owning_portal(self, owning: str) -> TokenProvider:
-        """A federated server given as kind=server: sign in at its portal, then exchange."""
+        """A federated server given as kind=server: sign in at its portal, then exchange.
+
+        The password goes to the portal only when it is on the server's own origin or a
+        host the user trusts: an anonymous /rest/info reply alone must not pick where a
+        password is sent.
+        """
         scheme = self.url.split("://", 1)[0]
         portal = normalise_portal_url(f"{scheme}://{owning.split('://', 1)[-1]}", "url")
+        target = origin_key(portal)
+        if target != origin_key(self.url) and target not in self.trusted_hosts:
+            raise ConfigError(
+                "url",
+                f"{self.url} is federated with the portal {portal}: sign in there with "
+                f"kind 'portal', url {portal} and server_url {self.url} (or list the portal's "
+                "host in trusted_hosts)",
+            )
         log.info("%s is federated with %s; signing in there", self.url, portal)
         portal_handler = self._new_handler(
             self._password_provider(portal_token_url(self._http_session(), portal), portal)

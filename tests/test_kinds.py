@@ -9,7 +9,7 @@ import pytest
 from arctoken_core.clock import ManualClock
 from arctoken_core.connection import Connection
 from arctoken_core.emulator import Emulator
-from arctoken_core.errors import NotFederatedError, SignInRequiredError
+from arctoken_core.errors import ConfigError, NotFederatedError, SignInRequiredError
 from tests.conftest import ALICE, ALICE_PASSWORD, API_KEY, APP_ID, APP_SECRET, LIFETIME
 
 SIGNIN: Dict[str, Any] = {"username": ALICE, "password": ALICE_PASSWORD}
@@ -28,7 +28,15 @@ def _conn(emu: Emulator, clock: ManualClock, **options: Any) -> Connection:
             {"kind": "portal", "url": "portal_url", "server_url": "federated_server_url", **SIGNIN},
             "federated_service_url",
         ),
-        ({"kind": "server", "url": "federated_server_url", **SIGNIN}, "federated_service_url"),
+        (
+            {
+                "kind": "server",
+                "url": "federated_server_url",
+                "trusted_hosts": ["portal_url"],
+                **SIGNIN,
+            },
+            "federated_service_url",
+        ),
         (
             {"kind": "app", "url": "online_url", "client_id": APP_ID, "client_secret": APP_SECRET},
             "online_service_url",
@@ -40,6 +48,8 @@ def test_each_kind_opens_its_secured_service(
     emu: Emulator, clock: ManualClock, options: Dict[str, Any], service: str
 ) -> None:
     resolved = {k: getattr(emu, v) if k in ("url", "server_url") else v for k, v in options.items()}
+    if "trusted_hosts" in options:
+        resolved["trusted_hosts"] = [getattr(emu, v) for v in options["trusted_hosts"]]
     conn = _conn(emu, clock, **resolved)
     reply = conn.request_json("GET", getattr(emu, service))
     assert "error" not in reply
@@ -165,3 +175,13 @@ def test_pro_kind_outside_arcgis_pro_says_so() -> None:
     with pytest.raises(SignInRequiredError) as err:
         conn.token()
     assert "ArcGIS Pro" in str(err.value)
+
+
+def test_a_federated_server_does_not_choose_where_the_password_goes(
+    emu: Emulator, clock: ManualClock
+) -> None:
+    conn = _conn(emu, clock, kind="server", url=emu.federated_server_url, **SIGNIN)
+    with pytest.raises(ConfigError) as err:
+        conn.token()
+    assert "kind 'portal'" in str(err.value) and emu.portal_url in str(err.value)
+    assert emu.token_requests() == []

@@ -46,7 +46,9 @@ BAD_PASSWORD: Dict[str, Tuple[Make, Where]] = {
         lambda e: e.federated_service_url,
     ),
     "federated server via its portal": (
-        lambda e, c: connect("server", e.federated_server_url, c, password=WRONG),
+        lambda e, c: connect(
+            "server", e.federated_server_url, c, password=WRONG, trusted_hosts=[e.portal_url]
+        ),
         lambda e: e.federated_service_url,
     ),
 }
