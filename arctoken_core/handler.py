@@ -80,6 +80,7 @@ class TokenHandler:
         self.clock = clock
         self.stats = HandlerStats()
         self._token: Optional[Token] = None
+        self._last_value: Optional[str] = None
         self._attempt: Optional[_Attempt] = None
         self._latched: Optional[AuthenticationError] = None
         self._quiet_until = 0.0
@@ -162,9 +163,10 @@ class TokenHandler:
     ) -> None:
         with self._lock:
             attempt.token, attempt.error = token, error
+            new = token is not None and token.value != self._last_value
             if token is not None:
-                self._token = token
-                self.stats.issued += 1
+                self._token, self._last_value = token, token.value
+                self.stats.issued += int(new)  # Pro may hand back the token it gave before
                 issued = self.stats.issued
             else:
                 self.stats.failures += 1
@@ -175,6 +177,6 @@ class TokenHandler:
                     self._quiet_until = self.clock() + RETRY_QUIET_FRACTION * window
             self._attempt = None
         attempt.done.set()
-        if token is not None:
+        if token is not None and new:
             for listener in list(self._listeners):
                 listener(token, issued)

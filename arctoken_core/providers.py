@@ -383,6 +383,7 @@ class ProSigninProvider:
         self.signin = signin
         self.audience = audience
         self.clock = clock
+        self._last: Optional[Token] = None
 
     def fetch(self) -> Token:
         """Ask Pro for its token; not signed in is a SignInRequiredError saying what to do."""
@@ -392,12 +393,17 @@ class ProSigninProvider:
                 "ArcGIS Pro is not signed in to a portal; sign in (Project > Portals, or the "
                 "sign-in link at the top right of Pro) and run the tool again"
             )
-        now = self.clock()
-        return Token(
-            value=str(info["token"]),
-            expires_at=epoch_seconds(info.get("expires"), "expires"),
-            issued_at=now,
+        value = str(info["token"])
+        expires_at = epoch_seconds(info.get("expires"), "expires")
+        last = self._last
+        if last is not None and (last.value, last.expires_at) == (value, expires_at):
+            return last  # Pro has not refreshed yet: same token, same lifetime and margins
+        self._last = Token(
+            value=value,
+            expires_at=expires_at,
+            issued_at=self.clock(),
             referer=str(info["referer"]) if info.get("referer") else None,
             ssl=True,
             audience=self.audience,
         )
+        return self._last

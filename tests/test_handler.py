@@ -145,3 +145,19 @@ def test_invalidate_drops_only_that_token(clock: ManualClock) -> None:
     assert handler.token() is not first
     handler.invalidate(first.value)  # a late 498 for the old token changes nothing
     assert provider.calls == 2
+
+
+def test_the_same_token_handed_back_is_not_counted_as_a_refresh(clock: ManualClock) -> None:
+    """ArcGIS Pro gives its current token until it refreshes it itself."""
+    from arctoken_core.providers import ProSigninProvider
+
+    pro = {"token": "pro-token-" + "p" * 30, "expires": clock() + 3600, "referer": "pro"}
+    handler = TokenHandler(ProSigninProvider(lambda: dict(pro), audience="a", clock=clock), clock)
+    seen: List[int] = []
+    handler.add_listener(lambda token, issued: seen.append(issued))
+    first = handler.token()
+    clock.advance(3600 - 200)  # advisory window: Pro is asked again, still has the same token
+    assert handler.token() is first and handler.token().lifetime == 3600
+    pro.update(token="pro-token-" + "q" * 30, expires=clock() + 3600)
+    assert handler.token() is not first
+    assert handler.stats.issued == 2 and seen == [1, 2]
