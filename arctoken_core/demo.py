@@ -12,7 +12,7 @@ from typing import Any, Callable, Dict, List, TextIO, Tuple
 
 from .connection import Connection
 from .gpjob import GPJob, JobStatus
-from .secrets import get_logger, mask_token
+from .secrets import mask_token
 from .token import Token
 
 DemoStep = Tuple[str, Dict[str, Any]]
@@ -49,7 +49,6 @@ def run_demo(token_lifetime: float = 2.0, lifetimes: float = 3.5, out: TextIO = 
     from .cli import demo_accounts
     from .emulator import Emulator
 
-    get_logger("arctoken_core").setLevel("ERROR")  # the story below says what matters
     accounts = demo_accounts()
     duration = token_lifetime * lifetimes
     say = _printer(out)

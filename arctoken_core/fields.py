@@ -91,10 +91,11 @@ def _check_url(kind: str, raw: Any, field: str, allow_loopback: bool) -> List[Pr
         )
     except ConfigError as exc:
         return [Problem(field, exc.reason)]
-    return _check_scheme(url, field, allow_loopback)
+    return check_scheme(url, field, allow_loopback)
 
 
-def _check_scheme(url: str, field: str, allow_loopback: bool) -> List[Problem]:
+def check_scheme(url: str, field: str, allow_loopback: bool) -> List[Problem]:
+    """https is fine; plain http only to this machine (a warning), else an error."""
     parts = urlsplit(url)
     if parts.scheme == "https":
         return []
@@ -168,7 +169,7 @@ def _check_server_url(kind: str, values: Mapping[str, Any]) -> List[Problem]:
         url = normalise_server_url(str(raw), "server_url")
     except ConfigError as exc:
         return [Problem("server_url", exc.reason)]
-    return _check_scheme(url, "server_url", bool(values.get("allow_http_loopback", True)))
+    return check_scheme(url, "server_url", bool(values.get("allow_http_loopback", True)))
 
 
 def _check_proxy(values: Mapping[str, Any]) -> List[Problem]:

@@ -14,6 +14,7 @@ the parameters. Regenerate them with::
 
 from __future__ import annotations
 
+import argparse
 import html
 import os
 import sys
@@ -178,10 +179,23 @@ def write_help(folder: str) -> List[str]:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    """``python -m arctoken_core.helpxml [folder]``: default, the folder of the .pyt."""
-    args = list(sys.argv[1:] if argv is None else argv)
-    folder = args[0] if args else os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    for path in write_help(folder):
+    """``python -m arctoken_core.helpxml [FOLDER]``: write the help files; print their paths."""
+    parser = argparse.ArgumentParser(
+        prog="python -m arctoken_core.helpxml",
+        description="Write the toolbox's help XML files, generated from its parameter specs.",
+    )
+    default = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    parser.add_argument(
+        "folder", nargs="?", default=default, help="where to write them (default: beside the .pyt)"
+    )
+    folder = parser.parse_args(argv).folder
+    try:
+        os.makedirs(folder, exist_ok=True)
+        paths = write_help(folder)
+    except OSError as exc:
+        print(f"helpxml: error: cannot write to {folder}: {exc.strerror}", file=sys.stderr)
+        return 1
+    for path in paths:
         print(path)
     return 0
 

@@ -6,7 +6,7 @@ credentials: the handler decides when to call it, and accounts lock after a few 
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Mapping, Optional, Tuple
+from typing import Any, Callable, Dict, Mapping, Optional, Protocol, Tuple
 
 import requests
 
@@ -22,11 +22,6 @@ from .errors import (
 from .http import call, check_transport, read_json
 from .secrets import Secret, get_logger, mask_token
 from .token import Token, clock_skew, epoch_seconds, local_expiry, usable_token
-
-try:
-    from typing import Protocol
-except ImportError:  # pragma: no cover - Python < 3.8 is not supported anyway
-    Protocol = object  # type: ignore[assignment]
 
 log = get_logger(__name__)
 

@@ -18,6 +18,7 @@ import datetime as dt
 import importlib.util
 import json
 import logging
+import math
 import os
 import sys
 import time
@@ -34,6 +35,7 @@ from typing import (
     List,
     Mapping,
     Optional,
+    Protocol,
     Union,
 )
 from urllib.parse import urlsplit
@@ -51,10 +53,6 @@ if TYPE_CHECKING:
     from .fields import Problem
     from .token import Token
 
-try:
-    from typing import Protocol
-except ImportError:  # pragma: no cover - Python < 3.8 is not supported anyway
-    Protocol = object  # type: ignore[assignment]
 
 TARGET_LABELS = {
     "script": "Python script",
@@ -245,8 +243,7 @@ def _check_script(values: Mapping[str, Any]) -> List[Problem]:
 
 
 def _check_url(values: Mapping[str, Any], name: str, what: str) -> List[Problem]:
-    from .fields import Problem
-    from .urls import is_loopback
+    from .fields import Problem, check_scheme
 
     problems = _required(values, name, what)
     if problems:
@@ -259,9 +256,7 @@ def _check_url(values: Mapping[str, Any], name: str, what: str) -> List[Problem]
         return [Problem(name, f"is not a valid URL: {text!r}")]
     if parts.scheme not in ("http", "https") or not parts.hostname or " " in text:
         return [Problem(name, f"must be a full URL starting with https:// (got {text!r})")]
-    if parts.scheme == "http" and not is_loopback(parts.hostname):
-        return [Problem(name, "must use https://: tokens are never sent over plain http")]
-    return []
+    return check_scheme(text, name, allow_loopback=True)
 
 
 def _check_rest(values: Mapping[str, Any]) -> List[Problem]:
@@ -288,9 +283,10 @@ def _check_job(values: Mapping[str, Any]) -> List[Problem]:
 
 def _positive(value: Any) -> bool:
     try:
-        return float(value) > 0
+        number = float(value)
     except (TypeError, ValueError):
         return False
+    return math.isfinite(number) and number > 0
 
 
 def check_output_path(path: Any, field_name: str) -> List[Problem]:

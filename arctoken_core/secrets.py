@@ -11,12 +11,15 @@ import contextlib
 import logging
 import re
 import threading
+from collections import OrderedDict
 from typing import Any, Iterator, Optional, Set
 
 MASK = "********"
 _MIN_SECRET_LENGTH = 4
 
 _known: Set[str] = set()
+_recent_tokens: OrderedDict[str, None] = OrderedDict()
+RECENT_TOKENS = 256
 _known_lock = threading.Lock()
 
 _PATTERNS = (
@@ -42,6 +45,18 @@ def register_secret(value: Optional[str]) -> None:
             _known.add(value)
 
 
+def register_token(value: Optional[str]) -> None:
+    """Like :func:`register_secret`, for tokens: only the most recent ones are kept, so a
+    long run with short tokens does not make every redaction slower and slower. An expired
+    token is still masked by the token-shaped patterns wherever it appears as a parameter."""
+    if value and len(value) >= _MIN_SECRET_LENGTH:
+        with _known_lock:
+            _recent_tokens[value] = None
+            _recent_tokens.move_to_end(value)
+            while len(_recent_tokens) > RECENT_TOKENS:
+                _recent_tokens.popitem(last=False)
+
+
 def mask_token(token: Optional[str]) -> str:
     """Show at most the last 4 characters of a token: enough to tell two apart, no more."""
     if not token:
@@ -54,7 +69,7 @@ def mask_token(token: Optional[str]) -> str:
 def redact(text: str) -> str:
     """Return ``text`` with every registered secret and token-like parameter masked."""
     with _known_lock:
-        known = sorted(_known, key=len, reverse=True)
+        known = sorted(_known.union(_recent_tokens), key=len, reverse=True)
     for value in known:
         if value in text:
             text = text.replace(value, MASK)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, Mapping, Optional, Union
 
 from .errors import ResponseFormatError
-from .secrets import mask_token, register_secret
+from .secrets import mask_token, register_token
 
 _SECONDS_VS_MS = 1e11
 """Epoch values below this are seconds (year 5138 in seconds; 1973 in milliseconds)."""
@@ -47,7 +47,7 @@ class Token:
     audience: str = ""
 
     def __post_init__(self) -> None:
-        register_secret(self.value)
+        register_token(self.value)
 
     @property
     def lifetime(self) -> float:

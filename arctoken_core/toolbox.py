@@ -18,6 +18,7 @@ from typing import (
     List,
     Mapping,
     Optional,
+    Protocol,
     Sequence,
     Tuple,
 )
@@ -37,11 +38,6 @@ if TYPE_CHECKING:
     from .connection import Connection
     from .fields import Problem
     from .runner import Reporter
-
-try:
-    from typing import Protocol
-except ImportError:  # pragma: no cover - Python < 3.8 is not supported anyway
-    Protocol = object  # type: ignore[assignment]
 
 
 class ParameterLike(Protocol):

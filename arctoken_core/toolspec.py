@@ -27,10 +27,6 @@ from .urls import ONLINE_URL
 if TYPE_CHECKING:
     pass
 
-try:
-    from typing import Protocol
-except ImportError:  # pragma: no cover - Python < 3.8 is not supported anyway
-    Protocol = object  # type: ignore[assignment]
 
 Options = Callable[[], Mapping[str, str]]
 """Codes to the labels a value list shows, e.g. ``{"online": "ArcGIS Online"}``."""

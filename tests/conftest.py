@@ -25,7 +25,7 @@ LIFETIME = 600.0
 def known_secrets() -> List[str]:
     """Every password, secret and token that entered the package during the run."""
     with secret_registry._known_lock:
-        return sorted(secret_registry._known)
+        return sorted(secret_registry._known.union(secret_registry._recent_tokens))
 
 
 def assert_no_secret(text: str) -> None:

@@ -115,7 +115,10 @@ def test_target_errors_name_their_field(tmp_path: Path) -> None:
 
 
 def test_loopback_http_urls_are_allowed() -> None:
-    assert check_target("rest", {"request_url": "http://127.0.0.1:8080/arcgis/rest"}) == []
+    (problem,) = check_target("rest", {"request_url": "http://127.0.0.1:8080/arcgis/rest"})
+    assert problem.severity == "warning"  # as for the connection URL: allowed, but said
+    (problem,) = check_target("rest", {"request_url": "http://gis.example.com/arcgis/rest"})
+    assert problem.severity == "error" and problem.insecure
     problems = check_target("gpjob", {"task_url": "https://h.example/t", "poll_interval": "x"})
     assert [p.field for p in problems] == ["poll_interval"]
 

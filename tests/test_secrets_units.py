@@ -86,3 +86,15 @@ def test_token_document_units() -> None:
     assert payload["expires"] == 1_800_000_600_250
     assert payload["expires_iso"] == "2027-01-15T08:10:00.250Z"
     assert payload["referer"] == "r" and payload["url"] == "https://gis.example.com/portal"
+
+
+def test_only_recent_tokens_are_remembered_for_redaction() -> None:
+    from arctoken_core import secrets as registry
+
+    first = "first-token-" + "f" * 30
+    Token(first, 2.0, 1.0)
+    assert redact(f"value {first}") == f"value {MASK}"
+    for number in range(registry.RECENT_TOKENS):
+        Token(f"later-token-{number:05d}-" + "x" * 20, 2.0, 1.0)
+    assert first not in registry._recent_tokens  # bounded: long runs stay fast
+    assert redact(f"token={first}") == f"token={MASK}"  # still masked where token-shaped
