@@ -256,7 +256,15 @@ def test_an_explicit_empty_expiration_means_the_default(expiration: Optional[str
 @SOME
 @given(raw=URLS)
 def test_url_helpers_return_or_raise_config_error(raw: str) -> None:
-    for helper in (normalise_portal_url, normalise_server_url, origin_key, root_key):
+    for normalise in (normalise_portal_url, normalise_server_url):
+        try:
+            root = normalise(raw)
+        except ConfigError:
+            continue
+        assert root.startswith(("https://", "http://")) and not root.endswith("/")
+        assert normalise(root) == root  # a normalised root is a fixed point
+        assert origin_key(root)[0] and root_key(root) == root_key(root + "/")
+    for helper in (origin_key, root_key):
         try:
             helper(raw)
         except ConfigError:
