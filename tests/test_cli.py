@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import subprocess
 import sys
@@ -10,25 +9,13 @@ from typing import List
 
 import pytest
 
-from arctoken_core.cli import main
 from arctoken_core.emulator import Emulator
 from tests.conftest import ALICE, ALICE_PASSWORD, API_KEY, APP_ID, APP_SECRET, assert_no_secret
-from tests.support import one_error_line
-
-
-def _run(args: List[str], stdin: str = "") -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    real_out, real_err = sys.stdout, sys.stderr
-    sys.stdout, sys.stderr = out, err
-    try:
-        code = main(args, stdin=io.StringIO(stdin))
-    finally:
-        sys.stdout, sys.stderr = real_out, real_err
-    return code, out.getvalue(), err.getvalue()
+from tests.support import one_error_line, run_cli
 
 
 def test_token_json_from_stdin_password(emu: Emulator) -> None:
-    code, out, err = _run(
+    code, out, err = run_cli(
         [
             "token",
             "--kind",
@@ -54,7 +41,7 @@ def test_token_json_from_stdin_password(emu: Emulator) -> None:
 
 def test_plain_token_from_environment(emu: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ARCTOKEN_PASSWORD", ALICE_PASSWORD)
-    code, out, err = _run(
+    code, out, err = run_cli(
         ["token", "--kind", "server", "--url", emu.server_url, "--username", ALICE]
     )
     assert code == 0 and len(out.strip().splitlines()) == 1
@@ -68,7 +55,7 @@ def test_plain_token_from_environment(emu: Emulator, monkeypatch: pytest.MonkeyP
 def test_app_and_api_key_secrets_come_through_the_same_channel(
     emu: Emulator, args: List[str], secret: str
 ) -> None:
-    code, out, _ = _run(["token", "--url", emu.online_url, *args, "--password-stdin"], secret)
+    code, out, _ = run_cli(["token", "--url", emu.online_url, *args, "--password-stdin"], secret)
     assert code == 0 and out.strip()
 
 
@@ -133,14 +120,14 @@ def test_bad_input_is_one_line_and_a_nonzero_exit(
     args: List[str], stdin: str, exit_code: int, words: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("ARCTOKEN_PASSWORD", raising=False)
-    code, out, err = _run(["token", *args], stdin)
+    code, out, err = run_cli(["token", *args], stdin)
     assert code == exit_code and out == ""
     assert one_error_line(err) and words in err
     assert err.startswith("arctoken: error: ")
 
 
 def test_wrong_password_exit_3_and_one_attempt(emu: Emulator) -> None:
-    code, out, err = _run(
+    code, out, err = run_cli(
         [
             "token",
             "--kind",
@@ -161,7 +148,7 @@ def test_wrong_password_exit_3_and_one_attempt(emu: Emulator) -> None:
 def test_unreachable_host_exit_5() -> None:
     from tests.support import free_port
 
-    code, _, err = _run(
+    code, _, err = run_cli(
         [
             "token",
             "--kind",
@@ -180,7 +167,7 @@ def test_unreachable_host_exit_5() -> None:
 
 
 def test_demo_outlives_three_token_lifetimes() -> None:
-    code, out, err = _run(["demo", "--token-lifetime", "1", "--lifetimes", "3.5"])
+    code, out, err = run_cli(["demo", "--token-lifetime", "1", "--lifetimes", "3.5"])
     assert code == 0, err
     lines = out.splitlines()
     assert len(lines) < 25
@@ -237,7 +224,7 @@ def test_emulator_command_port_in_use_is_one_line() -> None:
 
     busy = RecordingServer()
     try:
-        code, out, err = _run(["emulator", "--port", str(busy.port)])
+        code, out, err = run_cli(["emulator", "--port", str(busy.port)])
     finally:
         busy.stop()
     assert code == 2 and "cannot serve" in err and one_error_line(err)
@@ -287,5 +274,5 @@ def test_warnings_are_prefixed_lines_and_a_script_stays_quiet(emu: Emulator) -> 
     ],
 )
 def test_emulator_and_demo_options_are_checked(args: List[str]) -> None:
-    code, out, err = _run(args)
+    code, out, err = run_cli(args)
     assert code == 2 and out == "" and one_error_line(err) and "must be" in err
