@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import threading
-from typing import Callable, List, TypeVar
+from typing import List, TypeVar
 
 import pytest
 
@@ -13,6 +12,7 @@ from arctoken_core.emulator import Emulator
 from arctoken_core.errors import AccountLockedError, AuthenticationError
 from arctoken_core.gpjob import GPJob
 from tests.conftest import ALICE, ALICE_PASSWORD, LIFETIME, assert_no_secret
+from tests.support import in_threads
 
 T = TypeVar("T")
 
@@ -21,23 +21,6 @@ def _server(emu: Emulator, clock: ManualClock, password: str = ALICE_PASSWORD) -
     return Connection(
         kind="server", url=emu.server_url, username=ALICE, password=password, clock=clock
     )
-
-
-def _concurrently(count: int, work: Callable[[], T]) -> List[T]:
-    """Run ``work`` in ``count`` threads released together; return their results."""
-    start = threading.Barrier(count)
-    results: List[T] = []
-
-    def worker() -> None:
-        start.wait()
-        results.append(work())
-
-    threads = [threading.Thread(target=worker) for _ in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    return results
 
 
 def _rejected(emu: Emulator) -> int:
@@ -68,8 +51,8 @@ def test_sixteen_threads_on_an_expiring_token_cause_one_token_request(
     session.get(emu.service_url, params={"f": "json"})
     for round_ in range(3):
         clock.advance(LIFETIME - 10)  # past the mandatory window of the current token
-        replies = _concurrently(16, lambda: session.get(emu.service_url, params={"f": "json"}))
-        assert [r.json().get("user") for r in replies] == [ALICE] * 16
+        replies = in_threads(16, lambda: session.get(emu.service_url, params={"f": "json"}))
+        assert [r.json().get("user") for r in replies] == [ALICE] * 16  # type: ignore[attr-defined]
         assert len(emu.token_requests()) == round_ + 2
     assert conn.rejections == 0
 
