@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import List, TypeVar
+from typing import List
 
 import pytest
 
@@ -13,8 +13,6 @@ from arctoken_core.errors import AccountLockedError, AuthenticationError
 from arctoken_core.gpjob import GPJob
 from tests.conftest import ALICE, ALICE_PASSWORD, LIFETIME, assert_no_secret
 from tests.support import in_threads
-
-T = TypeVar("T")
 
 
 def _server(emu: Emulator, clock: ManualClock, password: str = ALICE_PASSWORD) -> Connection:
