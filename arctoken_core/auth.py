@@ -15,6 +15,7 @@ a fresh token.
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any, Callable, Optional
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
@@ -55,6 +56,7 @@ class ArcGISAuth(AuthBase):
         self.allow_http_loopback = allow_http_loopback
         self.rejections = 0
         """Responses that said 498/499 and were retried once with a fresh token."""
+        self.lock = threading.Lock()
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         handler = self.resolve(request.url or "")
@@ -88,9 +90,10 @@ class _Hook:
         if response.is_redirect:
             self._before_redirect(response)
             return response
-        if self.retried or token_rejected(response) is None:
+        code = None if self.retried else token_rejected(response)
+        if code is None:
             return response
-        return self._retry(response, kwargs)
+        return self._retry(response, code, kwargs)
 
     def _before_redirect(self, response: requests.Response) -> None:
         """Edit the request requests will copy for the redirect: no token for other hosts.
@@ -109,10 +112,10 @@ class _Hook:
         elif self.auth.placement != "header":
             request.headers[HEADER] = f"Bearer {self.value}"
 
-    def _retry(self, response: requests.Response, kwargs: Any) -> requests.Response:
-        code = token_rejected(response)
+    def _retry(self, response: requests.Response, code: int, kwargs: Any) -> requests.Response:
         log.info("server answered %s; refreshing the token and retrying once", code)
-        self.auth.rejections += 1
+        with self.auth.lock:
+            self.auth.rejections += 1
         self.handler.invalidate(self.value)
         retry = response.request.copy()
         strip_token(retry)
