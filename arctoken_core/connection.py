@@ -25,6 +25,7 @@ from .http import HttpSettings, call, make_session, read_json
 from .providers import (
     ApiKeyProvider,
     AppCredentialsProvider,
+    DeferredProvider,
     FederatedExchangeProvider,
     GenerateTokenProvider,
     ProSigninProvider,
@@ -291,7 +292,8 @@ class Connection:
     def _primary_handler(self) -> TokenHandler:
         with self._lock:
             if self._primary is None:
-                self._primary = self._new_handler(self._primary_provider())
+                deferred = DeferredProvider(self._primary_provider, self.url)
+                self._primary = self._new_handler(deferred)
             return self._primary
 
     def _primary_provider(self) -> TokenProvider:

@@ -44,6 +44,25 @@ class TokenProvider(Protocol):
         ...
 
 
+class DeferredProvider:
+    """A provider built on its first sign-in, so that discovery (``/rest/info``) happens only
+    when a token is really needed: not at all when the shared cache already holds one.
+
+    The handler calls :meth:`fetch` one thread at a time, so building once is safe.
+    """
+
+    def __init__(self, build: Callable[[], TokenProvider], audience: str) -> None:
+        self.build = build
+        self.audience = audience
+        self._real: Optional[TokenProvider] = None
+
+    def fetch(self) -> Token:
+        """Build the real provider if needed, then sign in through it."""
+        if self._real is None:
+            self._real = self.build()
+        return self._real.fetch()
+
+
 def token_from_reply(
     payload: Mapping[str, Any],
     response: requests.Response,
