@@ -20,6 +20,7 @@ import json
 import logging
 import math
 import os
+import re
 import sys
 import time
 import traceback
@@ -689,6 +690,21 @@ def _job_reporter(reporter: Reporter) -> Callable[[JobStatus], None]:
                 reporter.info(f"Job {status.job_id}: {text}")
         state = status.status.replace("esriJob", "")
         label = f"Job {status.job_id}: {state} ({status.elapsed:.0f} s)"
-        reporter.progress(f"{label}: {status.progress}" if status.progress else label)
+        if status.progress:
+            reporter.progress(f"{label}: {status.progress}", percent_in(status.progress))
+        else:
+            reporter.progress(label)
 
     return on_status
+
+
+_PERCENT = re.compile(r"(\d{1,3}(?:\.\d+)?)\s*%")
+
+
+def percent_in(text: str) -> Optional[float]:
+    """The percentage a progress message states ("Processing 40%"), for the progressor."""
+    match = _PERCENT.search(text)
+    if match is None:
+        return None
+    value = float(match.group(1))
+    return value if 0 <= value <= 100 else None

@@ -312,3 +312,11 @@ def test_sys_exit_while_loading_is_a_script_error(tmp_path: Path) -> None:
     with pytest.raises(ScriptError) as err:
         runner.load_function(str(script), "main")
     assert "status 3" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "text, percent",
+    [("Processing 40%", 40.0), ("Step 2 of 4 (50.5 %)", 50.5), ("Working", None), ("250%", None)],
+)
+def test_percent_in_progress_messages(text: str, percent: Optional[float]) -> None:
+    assert runner.percent_in(text) == percent

@@ -513,8 +513,11 @@ def test_gp_job_runs_across_token_lifetimes(
     assert _rejected(emu) == 0
     shown = messages("message")
     assert any("Processing 50%" in m for m in shown)
-    labels = [args[0] for name, args in sys.modules["arcpy"]._double.STATE.progressor if args]
+    calls = sys.modules["arcpy"]._double.STATE.progressor
+    labels = [args[0] for name, args in calls if args]
     assert any("Executing" in str(label) for label in labels)
+    positions = [args[0] for name, args in calls if name == "SetProgressorPosition"]
+    assert positions and positions == sorted(positions) and 0 < max(positions) <= 100
     _no_secret_shown(tmp_path / "outcome.json")
 
 
