@@ -18,7 +18,7 @@ from . import fields, kinds
 from .auth import ArcGISAuth
 from .cache import CachedProvider, TokenCache, cache_key, default_directory
 from .clock import Clock, system_clock
-from .discovery import portal_token_url, server_info
+from .discovery import own_token_url, portal_token_url, server_info
 from .errors import ConfigError, NotFederatedError
 from .handler import Listener, TokenHandler
 from .http import HttpSettings, call, make_session, read_json
@@ -341,11 +341,8 @@ class Connection:
         info = server_info(self._http_session(), self.url)
         if info.owning_system_url:
             return self._via_owning_portal(info.owning_system_url)
-        token_url = info.token_url or f"{self.url}/tokens/generateToken"
-        if origin_key(token_url) != origin_key(self.url):
-            log.warning("the server advertises a token service on another host; using its own")
-            token_url = f"{self.url}/tokens/generateToken"
-        return self._password_provider(token_url, self.url)
+        default = f"{self.url}/tokens/generateToken"
+        return self._password_provider(own_token_url(info.token_url, self.url, default), self.url)
 
     def _via_owning_portal(self, owning: str) -> TokenProvider:
         """A federated server given as kind=server: sign in at its portal, then exchange.

@@ -92,20 +92,29 @@ def portal_token_url(session: requests.Session, portal: str) -> str:
         "portal info",
     )
     advertised = _url_or_none(_mapping(payload.get("authInfo")).get("tokenServicesUrl"))
+    return own_token_url(advertised, portal, default)
+
+
+def own_token_url(advertised: Optional[str], root: str, default: str) -> str:
+    """The advertised token service when it is on ``root``'s own origin, else ``default``.
+
+    A password goes only to the host the user named: an internal host name clients cannot
+    reach, or any other host, falls back to the standard location with a warning. An
+    ``http://`` advertisement for an https root is upgraded.
+    """
     if not advertised:
         return default
-    if origin_key(advertised) != origin_key(portal):
+    if origin_key(advertised) != origin_key(root):
         log.warning(
-            "the portal advertises its token service on another host (%s); using %s instead",
+            "%s advertises its token service on another host (%s); using %s instead",
+            root,
             origin_key(advertised)[0],
             default,
         )
         return default
-    return (
-        advertised.replace("http://", "https://", 1)
-        if portal.startswith("https://")
-        else advertised
-    )
+    if root.startswith("https://"):
+        return advertised.replace("http://", "https://", 1)
+    return advertised
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:
