@@ -37,7 +37,7 @@ from .files import write_private
 from .handler import advisory_margin
 from .providers import TokenProvider
 from .secrets import get_logger, mask_token
-from .token import Token, usable_token
+from .token import Token, usable_referer, usable_token
 
 log = get_logger(__name__)
 
@@ -282,9 +282,7 @@ def _token_from_file(data: Any, key: str) -> Token:
     referer = data.get("referer")
     if not (math.isfinite(expires_at) and math.isfinite(issued_at)):
         raise ValueError("not a time")
-    if referer is not None and not (
-        isinstance(referer, str) and referer.isascii() and referer.isprintable()
-    ):
+    if referer is not None and not usable_referer(referer):
         raise ValueError("unusable referer")
     return Token(
         value=str(data["token"]),

@@ -21,7 +21,7 @@ from .kinds import (
     MAX_EXPIRATION,
     MIN_EXPIRATION,
 )
-from .token import usable_token
+from .token import usable_referer, usable_token
 from .urls import is_loopback, normalise_portal_url, normalise_server_url
 
 
@@ -237,8 +237,7 @@ def _check_referer(raw: Any) -> List[Problem]:
     """
     if raw is None:
         return []
-    text = str(raw)
-    if text != text.strip() or not text or not (text.isascii() and text.isprintable()):
+    if not usable_referer(str(raw)):
         return [
             Problem(
                 "referer",

@@ -97,6 +97,18 @@ def usable_token(value: object) -> bool:
     )
 
 
+def usable_referer(value: object) -> bool:
+    """True for a referer that can travel in the Referer header: one line of printable
+    ASCII without surrounding spaces (a server drops them, and then refuses every request)."""
+    return (
+        isinstance(value, str)
+        and bool(value)
+        and value == value.strip()
+        and value.isascii()
+        and value.isprintable()
+    )
+
+
 def clock_skew(headers: Mapping[str, str], local_now: float) -> float:
     """Seconds the server's clock is ahead of ours, from its ``Date`` header (0 when unknown).
 

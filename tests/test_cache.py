@@ -206,24 +206,19 @@ def test_an_unwritable_cache_does_not_lose_the_token(
 
 def test_a_cached_token_needs_no_discovery_either(tmp_path: Path) -> None:
     with Emulator(users={ALICE: ALICE_PASSWORD}, token_lifetime=600) as emu:
-        folder = str(tmp_path / "cache")
-        first = Connection(
-            kind="portal",
-            url=emu.portal_url,
-            username=ALICE,
-            password=ALICE_PASSWORD,
-            cache=True,
-            cache_dir=folder,
-        )
-        token = first.token()
+
+        def connect() -> Connection:
+            return Connection(
+                kind="portal",
+                url=emu.portal_url,
+                username=ALICE,
+                password=ALICE_PASSWORD,
+                cache=True,
+                cache_dir=str(tmp_path / "cache"),
+            )
+
+        token = connect().token()
         emu.clear_requests()
-        second = Connection(
-            kind="portal",
-            url=emu.portal_url,
-            username=ALICE,
-            password=ALICE_PASSWORD,
-            cache=True,
-            cache_dir=folder,
-        )
+        second = connect()
         assert second.token() == token
         assert emu.requests == []  # neither /sharing/rest/info nor generateToken
