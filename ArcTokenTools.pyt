@@ -1,9 +1,9 @@
 """ArcTokenTools: Generate Token and Run with Credentials for ArcGIS Pro and ModelBuilder.
 
-Thin arcpy glue. The parameters are defined once, as data, in ``arctoken_core/toolspec.py``;
-validation and execution in ``arctoken_core/toolbox.py``. The package sits beside this file
-and is put on ``sys.path`` here, so nothing needs installing into ArcGIS Pro's read-only
-environment.
+Thin arcpy glue. The parameters are defined once, as data, in
+``arctoken_core/toolbox/spec.py``; validation and execution in
+``arctoken_core/toolbox/behaviour.py``. The package sits beside this file and is put on
+``sys.path`` here, so nothing needs installing into ArcGIS Pro's read-only environment.
 Nothing heavy (requests, the connection code) is imported until a tool validates or runs.
 """
 
@@ -20,7 +20,8 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 if _HERE not in sys.path:
     sys.path.insert(0, _HERE)
 
-from arctoken_core import toolbox, toolspec  # noqa: E402 - needs the folder above on sys.path
+from arctoken_core.toolbox import behaviour as toolbox  # noqa: E402 - needs the folder above
+from arctoken_core.toolbox import spec as toolspec  # noqa: E402
 
 
 class Toolbox:

@@ -1,5 +1,5 @@
 """``python -m arctoken_core`` is the ``arctoken`` command."""
 
-from .cli import main
+from .cli.main import main
 
 raise SystemExit(main())

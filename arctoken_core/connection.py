@@ -15,14 +15,11 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
 import requests
 
 from . import fields, kinds
-from .auth import ArcGISAuth
-from .cache import CachedProvider, TokenCache, cache_key, default_directory
 from .clock import Clock, system_clock
-from .discovery import own_token_url, portal_token_url, server_info
 from .errors import ConfigError, NotFederatedError
-from .handler import Listener, TokenHandler
-from .http import HttpSettings, call, make_session, read_json
-from .providers import (
+from .secrets import Secret, get_logger
+from .signin.discovery import own_token_url, portal_token_url, server_info
+from .signin.providers import (
     ApiKeyProvider,
     AppCredentialsProvider,
     DeferredProvider,
@@ -33,8 +30,11 @@ from .providers import (
     TokenProvider,
     arcpy_signin,
 )
-from .secrets import Secret, get_logger
-from .token import Token
+from .tokens.cache import CachedProvider, TokenCache, cache_key, default_directory
+from .tokens.handler import Listener, TokenHandler
+from .tokens.token import Token
+from .transport.auth import ArcGISAuth
+from .transport.http import HttpSettings, call, make_session, read_json
 from .urls import (
     ONLINE_URL,
     is_under,

@@ -21,7 +21,7 @@ from .kinds import (
     MAX_EXPIRATION,
     MIN_EXPIRATION,
 )
-from .token import usable_referer, usable_token
+from .tokens.token import usable_referer, usable_token
 from .urls import is_loopback, normalise_portal_url, normalise_server_url
 
 

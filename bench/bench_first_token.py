@@ -34,7 +34,7 @@ from common import (
     script_main,
 )
 
-from arctoken_core.emulator import Emulator
+from arctoken_emulator import Emulator
 
 RUNS = 21
 TIME_LIMIT = 1.3

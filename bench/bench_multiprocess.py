@@ -36,8 +36,8 @@ from common import (
     script_main,
 )
 
-from arctoken_core.emulator import Emulator
-from arctoken_core.handler import advisory_margin
+from arctoken_core.tokens.handler import advisory_margin
+from arctoken_emulator import Emulator
 
 WORKERS = 8
 LIFETIME = 2.0

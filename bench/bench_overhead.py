@@ -29,9 +29,9 @@ from common import (
     us,
 )
 
-from arctoken_core.auth import HEADER
 from arctoken_core.connection import Connection
-from arctoken_core.emulator import Emulator
+from arctoken_core.transport.auth import HEADER
+from arctoken_emulator import Emulator
 
 WARMUP = 200
 ROUNDS = 40

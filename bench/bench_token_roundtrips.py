@@ -33,8 +33,8 @@ from common import (
 
 from arctoken_core.clock import ManualClock
 from arctoken_core.connection import Connection
-from arctoken_core.emulator import Emulator
-from arctoken_core.handler import advisory_margin
+from arctoken_core.tokens.handler import advisory_margin
+from arctoken_emulator import Emulator
 
 HOURS = 8.0
 LIFETIME = 3600.0

@@ -11,7 +11,7 @@ import pytest
 
 from arctoken_core import secrets as secret_registry
 from arctoken_core.clock import ManualClock
-from arctoken_core.emulator import Emulator
+from arctoken_emulator import Emulator
 from tests.support import ProxyProcess, RecordingServer, TLSFiles
 
 ALICE = "alice"

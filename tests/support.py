@@ -201,7 +201,7 @@ def run_cli(args: List[str], stdin: str = "") -> Tuple[int, str, str]:
     import contextlib
     import io
 
-    from arctoken_core.cli import main
+    from arctoken_core.cli.main import main
 
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
@@ -248,7 +248,8 @@ class SleepLog:
 
     def install(self, monkeypatch: pytest.MonkeyPatch) -> SleepLog:
         """Make every session a Connection creates sleep through this log."""
-        from arctoken_core import connection, http
+        from arctoken_core import connection
+        from arctoken_core.transport import http
 
         real = http.make_session
         monkeypatch.setattr(connection, "make_session", lambda s: real(s, sleep=self))

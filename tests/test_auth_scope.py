@@ -9,8 +9,8 @@ import pytest
 
 from arctoken_core.clock import ManualClock
 from arctoken_core.connection import Connection
-from arctoken_core.emulator import Emulator
 from arctoken_core.errors import InsecureTransportError
+from arctoken_emulator import Emulator
 from tests.conftest import ALICE, ALICE_PASSWORD
 from tests.support import RecordingServer
 

@@ -13,12 +13,12 @@ from typing import Any, Dict, List
 import pytest
 from pyfakefs.fake_filesystem import FakeFilesystem
 
-from arctoken_core.cache import REFUSED_WINDOW, CachedProvider, TokenCache, cache_key
 from arctoken_core.clock import ManualClock
 from arctoken_core.connection import Connection
-from arctoken_core.emulator import Emulator
 from arctoken_core.errors import AuthenticationError, ConfigError
-from arctoken_core.token import Token
+from arctoken_core.tokens.cache import REFUSED_WINDOW, CachedProvider, TokenCache, cache_key
+from arctoken_core.tokens.token import Token
+from arctoken_emulator import Emulator
 from tests.conftest import ALICE, ALICE_PASSWORD
 
 
@@ -195,7 +195,7 @@ def test_an_unwritable_cache_does_not_lose_the_token(
     def disk_full(path: Any, text: str) -> str:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("arctoken_core.cache.write_private", disk_full)
+    monkeypatch.setattr("arctoken_core.tokens.cache.write_private", disk_full)
     inner = CountingProvider(clock)
     provider = CachedProvider(inner, TokenCache(Path("/c")), cache_key(["k"]), clock)
     assert provider.fetch().value.startswith("cached-token-0001")

@@ -19,11 +19,11 @@ from typing import Callable, Dict, Iterator, List, Tuple
 
 import pytest
 
-from arctoken_core.cache import TokenCache, cache_key
 from arctoken_core.clock import ManualClock
 from arctoken_core.connection import Connection
-from arctoken_core.emulator import Emulator
-from arctoken_core.token import Token
+from arctoken_core.tokens.cache import TokenCache, cache_key
+from arctoken_core.tokens.token import Token
+from arctoken_emulator import Emulator
 from tests.conftest import ALICE, ALICE_PASSWORD, API_KEY, APP_SECRET, LIFETIME
 from tests.support import ROOT, connect
 
@@ -35,7 +35,7 @@ pytestmark = [
 HOLD_LOCK = """
 import sys, time
 from pathlib import Path
-from arctoken_core.cache import TokenCache
+from arctoken_core.tokens.cache import TokenCache
 with TokenCache(Path(sys.argv[1])).lock(sys.argv[2]):
     print("locked", flush=True)
     time.sleep(120)

@@ -9,7 +9,7 @@ from typing import List
 
 import pytest
 
-from arctoken_core.emulator import Emulator
+from arctoken_emulator import Emulator
 from tests.conftest import ALICE, ALICE_PASSWORD, API_KEY, APP_ID, APP_SECRET, assert_no_secret
 from tests.support import one_error_line, run_cli
 

@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from arctoken_core.clock import ManualClock
-from arctoken_core.emulator import Emulator
+from arctoken_emulator import Emulator
 
 START = 1_800_000_000.0
 PASSWORD = "wonderland"

@@ -17,7 +17,6 @@ import pytest
 
 from arctoken_core.clock import ManualClock
 from arctoken_core.connection import Connection
-from arctoken_core.emulator import Emulator
 from arctoken_core.errors import (
     ArcGISServiceError,
     ArcTokenError,
@@ -25,8 +24,9 @@ from arctoken_core.errors import (
     ResponseFormatError,
     TransportError,
 )
-from arctoken_core.gpjob import GPJob
-from arctoken_core.http import HttpSettings, call, make_session, read_json
+from arctoken_core.run.gpjob import GPJob
+from arctoken_core.transport.http import HttpSettings, call, make_session, read_json
+from arctoken_emulator import Emulator
 from tests.conftest import ALICE, ALICE_PASSWORD, LIFETIME, assert_no_secret
 from tests.support import SleepLog, connect, free_port, one_error_line, run_cli
 from tests.toolbox_support import (  # noqa: F401 - fixtures

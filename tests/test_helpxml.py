@@ -9,7 +9,8 @@ from typing import List
 
 import pytest
 
-from arctoken_core import helpxml, toolspec
+from arctoken_core.toolbox import helpxml
+from arctoken_core.toolbox import spec as toolspec
 
 ROOT = Path(__file__).resolve().parent.parent
 TOOL_FILES = {f"ArcTokenTools.{t.name}.pyt.xml": t for t in toolspec.TOOLBOX.tools}
@@ -33,7 +34,7 @@ def test_committed_help_matches_the_generator() -> None:
     """Fails when the parameters changed but the help files were not regenerated."""
     for name, text in helpxml.render_help().items():
         committed = (ROOT / name).read_text(encoding="utf-8")
-        assert committed == text, f"{name} is stale: run python -m arctoken_core.helpxml"
+        assert committed == text, f"{name} is stale: run python -m arctoken_core.toolbox.helpxml"
 
 
 def test_output_is_deterministic_and_undated() -> None:

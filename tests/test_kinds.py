@@ -8,8 +8,8 @@ import pytest
 
 from arctoken_core.clock import ManualClock
 from arctoken_core.connection import Connection
-from arctoken_core.emulator import Emulator
 from arctoken_core.errors import ConfigError, NotFederatedError, SignInRequiredError
+from arctoken_emulator import Emulator
 from tests.conftest import ALICE, ALICE_PASSWORD, API_KEY, APP_ID, APP_SECRET, LIFETIME
 
 SIGNIN: Dict[str, Any] = {"username": ALICE, "password": ALICE_PASSWORD}

@@ -13,9 +13,9 @@ import pytest
 
 from arctoken_core.clock import ManualClock
 from arctoken_core.connection import Connection
-from arctoken_core.emulator import Emulator
 from arctoken_core.errors import AuthenticationError
-from arctoken_core.gpjob import GPJob
+from arctoken_core.run.gpjob import GPJob
+from arctoken_emulator import Emulator
 from tests.conftest import ALICE, ALICE_PASSWORD, APP_ID, LIFETIME, assert_no_secret
 from tests.support import SleepLog, connect, in_threads, one_error_line, run_cli
 

@@ -8,9 +8,9 @@ import pytest
 
 from arctoken_core.clock import ManualClock
 from arctoken_core.connection import Connection
-from arctoken_core.emulator import Emulator
 from arctoken_core.errors import AccountLockedError, AuthenticationError
-from arctoken_core.gpjob import GPJob
+from arctoken_core.run.gpjob import GPJob
+from arctoken_emulator import Emulator
 from tests.conftest import ALICE, ALICE_PASSWORD, LIFETIME, assert_no_secret
 from tests.support import in_threads
 

@@ -25,19 +25,18 @@ from hypothesis import strategies as st
 from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers
 
-from arctoken_core.auth import token_rejected
-from arctoken_core.cache import TokenCache, cache_key
 from arctoken_core.clock import ManualClock
 from arctoken_core.connection import Connection
-from arctoken_core.discovery import portal_token_url, server_info
-from arctoken_core.emulator import Emulator
 from arctoken_core.errors import ArcTokenError, ConfigError, ResponseFormatError
-from arctoken_core.gpjob import GPJob
-from arctoken_core.http import read_json
 from arctoken_core.kinds import KINDS
-from arctoken_core.providers import AppCredentialsProvider, token_from_reply
+from arctoken_core.run.gpjob import GPJob
 from arctoken_core.secrets import Secret
-from arctoken_core.token import usable_token
+from arctoken_core.signin.discovery import portal_token_url, server_info
+from arctoken_core.signin.providers import AppCredentialsProvider, token_from_reply
+from arctoken_core.tokens.cache import TokenCache, cache_key
+from arctoken_core.tokens.token import usable_token
+from arctoken_core.transport.auth import token_rejected
+from arctoken_core.transport.http import read_json
 from arctoken_core.urls import (
     is_loopback,
     normalise_portal_url,
@@ -45,6 +44,7 @@ from arctoken_core.urls import (
     origin_key,
     root_key,
 )
+from arctoken_emulator import Emulator
 from tests.conftest import ALICE, ALICE_PASSWORD, API_KEY, APP_ID, APP_SECRET, assert_no_secret
 from tests.support import SleepLog, loopback_only_dns, one_error_line, run_cli
 from tests.toolbox_support import (  # noqa: F401 - fixtures

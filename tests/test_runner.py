@@ -1,4 +1,4 @@
-"""arctoken_core.runner without arcpy: targets, checks, files, scripts, jobs, reporting."""
+"""arctoken_core.run.runner without arcpy: targets, checks, files, scripts, jobs, reporting."""
 
 from __future__ import annotations
 
@@ -10,12 +10,11 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import pytest
 
-from arctoken_core import runner
 from arctoken_core.clock import ManualClock
 from arctoken_core.connection import Connection
-from arctoken_core.emulator import Emulator
 from arctoken_core.errors import ConfigError, JobFailedError, JobTimeoutError
-from arctoken_core.runner import (
+from arctoken_core.run import runner
+from arctoken_core.run.runner import (
     JobTarget,
     RestTarget,
     ScriptError,
@@ -26,6 +25,7 @@ from arctoken_core.runner import (
     target_from_values,
 )
 from arctoken_core.secrets import MASK, Secret
+from arctoken_emulator import Emulator
 from tests.conftest import ALICE, ALICE_PASSWORD, LIFETIME, assert_no_secret
 
 ROOT = Path(__file__).resolve().parent.parent

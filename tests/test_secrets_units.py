@@ -11,7 +11,7 @@ import requests
 
 from arctoken_core.errors import ResponseFormatError
 from arctoken_core.secrets import MASK, Secret, get_logger, mask_token, redact
-from arctoken_core.token import Token, clock_skew, epoch_seconds, token_document
+from arctoken_core.tokens.token import Token, clock_skew, epoch_seconds, token_document
 
 
 def test_secret_never_shows_itself() -> None:

@@ -20,8 +20,6 @@ import pytest
 from arctoken_core import fields
 from arctoken_core.clock import ManualClock
 from arctoken_core.connection import Connection
-from arctoken_core.emulator import Emulator, RequestRecord
-from arctoken_core.emulator.params import is_token_path
 from arctoken_core.errors import (
     ArcGISServiceError,
     AuthenticationError,
@@ -30,7 +28,9 @@ from arctoken_core.errors import (
     ResponseFormatError,
     TLSError,
 )
-from arctoken_core.gpjob import GPJob
+from arctoken_core.run.gpjob import GPJob
+from arctoken_emulator import Emulator, RequestRecord
+from arctoken_emulator.params import is_token_path
 from tests.conftest import (
     ALICE,
     ALICE_PASSWORD,

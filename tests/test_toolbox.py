@@ -14,9 +14,9 @@ from typing import Any, Dict, List
 
 import pytest
 
-from arctoken_core import toolspec
 from arctoken_core.kinds import KIND_LABELS, KINDS
-from arctoken_core.runner import TARGET_LABELS
+from arctoken_core.run.runner import TARGET_LABELS
+from arctoken_core.toolbox import spec as toolspec
 from tests.toolbox_support import (  # noqa: F401 - fixtures
     DOUBLE,
     PYT,
@@ -72,7 +72,7 @@ print(json.dumps({{
     assert report["labels"] == ["Generate Token", "Run with Credentials"]
     assert "requests" not in report["modules"]
     assert "arctoken_core.connection" not in report["modules"]
-    assert "arctoken_core.runner" not in report["modules"]
+    assert "arctoken_core.run.runner" not in report["modules"]
 
 
 def test_toolbox_label_alias_and_tools(toolbox: ModuleType) -> None:

@@ -22,7 +22,7 @@ import requests
 
 from arctoken_core.clock import ManualClock
 from arctoken_core.connection import Connection
-from arctoken_core.emulator import Emulator
+from arctoken_emulator import Emulator
 from tests.conftest import (
     ALICE,
     ALICE_PASSWORD,
@@ -189,7 +189,7 @@ def test_unexpected_errors_are_masked_too(
     clock: ManualClock,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from arctoken_core import runner
+    from arctoken_core.run import runner
 
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError(f"bug while holding {ALICE_PASSWORD}")

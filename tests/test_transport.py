@@ -8,8 +8,8 @@ import pytest
 
 from arctoken_core.clock import ManualClock
 from arctoken_core.connection import Connection
-from arctoken_core.emulator import Emulator
 from arctoken_core.errors import ProxyError, TLSError
+from arctoken_emulator import Emulator
 from tests.conftest import ALICE, ALICE_PASSWORD, assert_no_secret
 from tests.support import ProxyProcess, TLSFiles
 

@@ -161,7 +161,8 @@ def test_validating_fields_does_not_import_requests() -> None:
     import sys
 
     code = (
-        "import sys, arctoken_core.fields, arctoken_core.toolspec, arctoken_core.toolbox;"
+        "import sys, arctoken_core.fields, arctoken_core.toolbox.spec;"
+        "import arctoken_core.toolbox.behaviour;"
         "print('requests' in sys.modules)"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

@@ -1,8 +1,9 @@
 """The toolbox's tools and parameters as data: one source for the .pyt and for its help XML.
 
 ``ArcTokenTools.pyt`` turns each :class:`ParamSpec` into an ``arcpy.Parameter`` and hands its
-validation and execution to :mod:`arctoken_core.toolbox`. :mod:`arctoken_core.helpxml` writes
-the tools' help from the same specs, so the dialog and the help cannot disagree.
+validation and execution to :mod:`arctoken_core.toolbox.behaviour`;
+:mod:`arctoken_core.toolbox.helpxml` writes the tools' help from the same specs, so the dialog
+and the help cannot disagree.
 
 Importing this module is cheap (standard library only): ArcGIS Pro imports it whenever it
 loads the toolbox. The network code is imported only when a tool validates or runs.
@@ -21,8 +22,8 @@ from typing import (
     Tuple,
 )
 
-from .kinds import FEDERATING_KINDS, KIND_LABELS, PASSWORD_KINDS
-from .urls import ONLINE_URL
+from ..kinds import FEDERATING_KINDS, KIND_LABELS, PASSWORD_KINDS
+from ..urls import ONLINE_URL
 
 if TYPE_CHECKING:
     pass
@@ -45,7 +46,7 @@ def _kind_labels() -> Mapping[str, str]:
 
 
 def _target_labels() -> Mapping[str, str]:
-    from .runner import TARGET_LABELS
+    from ..run.runner import TARGET_LABELS
 
     return TARGET_LABELS
 

@@ -24,10 +24,10 @@ import threading
 from dataclasses import dataclass
 from typing import Callable, List, Optional
 
-from .clock import Clock, system_clock
-from .errors import ArcTokenError, AuthenticationError
-from .providers import TokenProvider
-from .secrets import get_logger, mask_token
+from ..clock import Clock, system_clock
+from ..errors import ArcTokenError, AuthenticationError
+from ..secrets import get_logger, mask_token
+from ..signin.providers import TokenProvider
 from .token import Token
 
 log = get_logger(__name__)

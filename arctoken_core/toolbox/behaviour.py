@@ -2,7 +2,7 @@
 
 ``ArcTokenTools.pyt`` hands validation and execution to these functions, so everything the
 toolbox does is testable without arcpy. The parameters themselves are data in
-:mod:`arctoken_core.toolspec`. Importing this module is cheap (standard library only); the
+:mod:`arctoken_core.toolbox.spec`. Importing this module is cheap (standard library only); the
 network code is imported only when a tool validates or runs.
 """
 
@@ -23,7 +23,8 @@ from typing import (
     Tuple,
 )
 
-from .toolspec import (
+from ..urls import ONLINE_URL
+from .spec import (
     DERIVED,
     GENERATE_TOKEN,
     ONLINE_DEFAULT_KINDS,
@@ -31,13 +32,12 @@ from .toolspec import (
     ToolSpec,
     connection_params,
 )
-from .urls import ONLINE_URL
 
 if TYPE_CHECKING:
-    from .clock import Clock
-    from .connection import Connection
-    from .fields import Problem
-    from .runner import Reporter
+    from ..clock import Clock
+    from ..connection import Connection
+    from ..fields import Problem
+    from ..run.runner import Reporter
 
 
 class ParameterLike(Protocol):
@@ -153,8 +153,8 @@ def update_messages(tool: ToolSpec, params: Sequence[ParameterLike]) -> None:
 
 def problems_of(tool: ToolSpec, values: Mapping[str, Any]) -> List[Problem]:
     """Errors and warnings of ``values`` for ``tool`` (no network access)."""
-    from . import runner
-    from .fields import check
+    from ..fields import check
+    from ..run import runner
 
     problems = check(connection_kwargs(values))
     for spec in tool.params:
@@ -188,7 +188,7 @@ def _show(
     A value that is merely missing is a warning until the user has changed something (Pro's
     own required-value errors also wait for the user); every other error is an error.
     """
-    from .secrets import redact
+    from ..secrets import redact
 
     name = _param_for(tool, problem.field)
     param = found[name]
@@ -227,7 +227,7 @@ class Host:
 
 def build_connection(values: Mapping[str, Any], host: Host) -> Connection:
     """The Connection the values describe (raises ConfigError naming the field)."""
-    from .connection import Connection
+    from ..connection import Connection
 
     kwargs = connection_kwargs(values)
     if kwargs["kind"] == "pro" and not kwargs.get("url") and host.active_portal is not None:
@@ -247,7 +247,7 @@ def execute(tool: ToolSpec, params: Sequence[ParameterLike], host: Host) -> Valu
 
 
 def _generate_token(values: Mapping[str, Any], host: Host) -> Values:
-    from .runner import issue_token
+    from ..run.runner import issue_token
 
     conn = build_connection(values, host)
     try:
@@ -265,7 +265,7 @@ def _generate_token(values: Mapping[str, Any], host: Host) -> Values:
 
 
 def _run_with_credentials(values: Mapping[str, Any], host: Host) -> Values:
-    from .runner import run_to_file, target_from_values
+    from ..run.runner import run_to_file, target_from_values
 
     _, target_type = selected(values)
     target = target_from_values(target_type, values)
@@ -282,8 +282,8 @@ def error_text(exc: BaseException, tool: Optional[ToolSpec] = None) -> str:
 
     A ConfigError is shown with the label of the parameter it is about.
     """
-    from .errors import ArcTokenError, ConfigError
-    from .secrets import redact
+    from ..errors import ArcTokenError, ConfigError
+    from ..secrets import redact
 
     if isinstance(exc, ConfigError) and tool is not None:
         return redact(_labelled(tool, exc.field, exc.reason))

@@ -23,11 +23,11 @@ import requests
 from requests.auth import AuthBase
 from requests.utils import rewind_body
 
-from .errors import ArcTokenError
-from .handler import TokenHandler
+from ..errors import ArcTokenError
+from ..secrets import get_logger
+from ..tokens.handler import TokenHandler
+from ..tokens.token import Token
 from .http import check_transport
-from .secrets import get_logger
-from .token import Token
 
 log = get_logger(__name__)
 

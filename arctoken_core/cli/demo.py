@@ -10,10 +10,10 @@ import sys
 import time
 from typing import Any, Callable, Dict, List, TextIO, Tuple
 
-from .connection import Connection
-from .gpjob import GPJob, JobStatus
-from .secrets import mask_token
-from .token import Token
+from ..connection import Connection
+from ..run.gpjob import GPJob, JobStatus
+from ..secrets import mask_token
+from ..tokens.token import Token
 
 DemoStep = Tuple[str, Dict[str, Any]]
 
@@ -46,8 +46,9 @@ def _steps(emu: Any, accounts: Dict[str, Any]) -> List[DemoStep]:
 
 def run_demo(token_lifetime: float = 2.0, lifetimes: float = 3.5, out: TextIO = sys.stdout) -> int:
     """Run the demo and print its story to ``out``; 0 when everything worked."""
-    from .cli import demo_accounts
-    from .emulator import Emulator
+    from arctoken_emulator import Emulator
+
+    from .main import demo_accounts
 
     accounts = demo_accounts()
     duration = token_lifetime * lifetimes

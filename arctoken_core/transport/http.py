@@ -19,8 +19,8 @@ from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 import requests
 from requests.adapters import HTTPAdapter
 
-from . import __version__
-from .errors import (
+from .._version import __version__
+from ..errors import (
     ArcGISServiceError,
     ConfigError,
     InsecureTransportError,
@@ -32,8 +32,8 @@ from .errors import (
     TokenRequiredError,
     TransportError,
 )
-from .secrets import Secret, get_logger, redact
-from .urls import is_loopback
+from ..secrets import Secret, get_logger, redact
+from ..urls import is_loopback
 
 log = get_logger(__name__)
 

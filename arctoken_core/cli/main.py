@@ -19,9 +19,9 @@ import ssl
 import sys
 from typing import Any, Callable, ContextManager, Dict, NoReturn, Optional, Sequence, TextIO
 
-from . import __version__
-from .errors import ArcTokenError, ConfigError
-from .secrets import log_to, redact
+from .._version import __version__
+from ..errors import ArcTokenError, ConfigError
+from ..secrets import log_to, redact
 
 SECRET_ENV = "ARCTOKEN_PASSWORD"  # noqa: S105 - a variable name
 PROXY_SECRET_ENV = "ARCTOKEN_PROXY_PASSWORD"  # noqa: S105
@@ -218,8 +218,8 @@ def cmd_token(args: argparse.Namespace, stdin: TextIO) -> int:
 
 
 def _print_token(args: argparse.Namespace, secret: Optional[str]) -> int:
-    from .connection import Connection
-    from .token import iso_utc, token_document
+    from ..connection import Connection
+    from ..tokens.token import iso_utc, token_document
 
     conn = Connection(**connection_options(args, secret))
     token = conn.token_info()
@@ -282,7 +282,7 @@ def cmd_emulator(args: argparse.Namespace) -> int:
     """``arctoken emulator``: serve until interrupted."""
     import threading
 
-    from .emulator import Emulator
+    from arctoken_emulator import Emulator
 
     emu = Emulator(
         token_lifetime=args.token_lifetime,

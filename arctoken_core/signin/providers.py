@@ -10,8 +10,8 @@ from typing import Any, Callable, Dict, Mapping, Optional, Protocol, Tuple
 
 import requests
 
-from .clock import Clock
-from .errors import (
+from ..clock import Clock
+from ..errors import (
     AccountLockedError,
     ArcGISServiceError,
     AuthenticationError,
@@ -19,9 +19,9 @@ from .errors import (
     ResponseFormatError,
     SignInRequiredError,
 )
-from .http import call, check_transport, read_json
-from .secrets import Secret, get_logger, mask_token
-from .token import Token, clock_skew, epoch_seconds, local_expiry, usable_token
+from ..secrets import Secret, get_logger, mask_token
+from ..tokens.token import Token, clock_skew, epoch_seconds, local_expiry, usable_token
+from ..transport.http import call, check_transport, read_json
 
 log = get_logger(__name__)
 

@@ -9,7 +9,7 @@ Rich text inside those elements is HTML stored as escaped text, as Pro stores it
 The output is deterministic (no dates), so a test can insist that the committed files match
 the parameters. Regenerate them with::
 
-    python -m arctoken_core.helpxml [folder]
+    python -m arctoken_core.toolbox.helpxml [folder]
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import sys
 import xml.etree.ElementTree as ET  # noqa: S405 - writes XML; nothing untrusted is parsed
 from typing import Dict, Iterable, List, Optional, Sequence
 
-from .toolspec import DERIVED, OPTIONAL, TOOLBOX, ParamSpec, ToolboxSpec, ToolSpec
+from .spec import DERIVED, OPTIONAL, TOOLBOX, ParamSpec, ToolboxSpec, ToolSpec
 
 DATATYPE_NAMES = {
     "GPString": "String",
@@ -179,9 +179,9 @@ def write_help(folder: str) -> List[str]:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    """``python -m arctoken_core.helpxml [FOLDER]``: write the help files; print their paths."""
+    """``python -m arctoken_core.toolbox.helpxml [FOLDER]``: write the help; print the paths."""
     parser = argparse.ArgumentParser(
-        prog="python -m arctoken_core.helpxml",
+        prog="python -m arctoken_core.toolbox.helpxml",
         description="Write the toolbox's help XML files, generated from its parameter specs.",
     )
     default = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

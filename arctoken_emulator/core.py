@@ -7,9 +7,9 @@ import threading
 import time
 from typing import Callable, Dict, Iterable, List, Mapping, Optional, Union
 
-from ..clock import Clock, system_clock
 from .access import Gate
 from .arcgis_server import ArcGISServer, ServerConfig
+from .clock import Clock, system_clock
 from .envelopes import not_found
 from .faults import FaultBook
 from .params import is_token_path, normalize_url

@@ -8,10 +8,10 @@ from typing import Any, Mapping, Optional
 
 import requests
 
-from .errors import ConfigError
-from .http import call, read_json
-from .secrets import get_logger
-from .urls import origin_key, root_key
+from ..errors import ConfigError
+from ..secrets import get_logger
+from ..transport.http import call, read_json
+from ..urls import origin_key, root_key
 
 log = get_logger(__name__)
 

@@ -32,11 +32,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, Iterator, Optional, Sequence
 
-from .errors import AuthenticationError, ConfigError
-from .files import write_private
+from ..errors import AuthenticationError, ConfigError
+from ..files import write_private
+from ..secrets import get_logger, mask_token
+from ..signin.providers import TokenProvider
 from .handler import advisory_margin
-from .providers import TokenProvider
-from .secrets import get_logger, mask_token
 from .token import Token, usable_referer, usable_token
 
 log = get_logger(__name__)

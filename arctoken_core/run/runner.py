@@ -41,18 +41,18 @@ from typing import (
 )
 from urllib.parse import urlsplit
 
-from .errors import ArcTokenError, ConfigError
-from .files import write_json_private
+from ..errors import ArcTokenError, ConfigError
+from ..files import write_json_private
+from ..secrets import log_to, mask_token, redact
+from ..tokens.token import iso_utc, token_document
 from .gpjob import GPJob, JobStatus
-from .secrets import log_to, mask_token, redact
-from .token import iso_utc, token_document
 
 if TYPE_CHECKING:
     import requests
 
-    from .connection import Connection
-    from .fields import Problem
-    from .token import Token
+    from ..connection import Connection
+    from ..fields import Problem
+    from ..tokens.token import Token
 
 
 TARGET_LABELS = {
@@ -199,7 +199,7 @@ def target_from_values(target: Optional[str], values: Mapping[str, Any]) -> Targ
 
 def check_target(target: Optional[str], values: Mapping[str, Any]) -> List[Problem]:
     """Every problem with the target's values (no network access, no script loading)."""
-    from .fields import Problem
+    from ..fields import Problem
 
     checks: Dict[str, Callable[[Mapping[str, Any]], List[Problem]]] = {
         "script": _check_script,
@@ -212,7 +212,7 @@ def check_target(target: Optional[str], values: Mapping[str, Any]) -> List[Probl
 
 
 def _required(values: Mapping[str, Any], name: str, what: str) -> List[Problem]:
-    from .fields import Problem
+    from ..fields import Problem
 
     value = values.get(name)
     if value is None or not str(value).strip():
@@ -221,7 +221,7 @@ def _required(values: Mapping[str, Any], name: str, what: str) -> List[Problem]:
 
 
 def _json_problems(values: Mapping[str, Any], name: str) -> List[Problem]:
-    from .fields import Problem
+    from ..fields import Problem
 
     try:
         parse_json_object(values.get(name), name)
@@ -231,7 +231,7 @@ def _json_problems(values: Mapping[str, Any], name: str) -> List[Problem]:
 
 
 def _check_script(values: Mapping[str, Any]) -> List[Problem]:
-    from .fields import Problem
+    from ..fields import Problem
 
     problems = _required(values, "script_file", "the .py file to run")
     path = values.get("script_file")
@@ -244,7 +244,7 @@ def _check_script(values: Mapping[str, Any]) -> List[Problem]:
 
 
 def _check_url(values: Mapping[str, Any], name: str, what: str) -> List[Problem]:
-    from .fields import Problem, check_scheme
+    from ..fields import Problem, check_scheme
 
     problems = _required(values, name, what)
     if problems:
@@ -261,7 +261,7 @@ def _check_url(values: Mapping[str, Any], name: str, what: str) -> List[Problem]
 
 
 def _check_rest(values: Mapping[str, Any]) -> List[Problem]:
-    from .fields import Problem
+    from ..fields import Problem
 
     problems = _check_url(values, "request_url", "the URL of the REST endpoint")
     method = str(values.get("request_method") or "GET").upper()
@@ -271,7 +271,7 @@ def _check_rest(values: Mapping[str, Any]) -> List[Problem]:
 
 
 def _check_job(values: Mapping[str, Any]) -> List[Problem]:
-    from .fields import Problem
+    from ..fields import Problem
 
     problems = _check_url(values, "task_url", "the URL of the geoprocessing task")
     problems += _json_problems(values, "job_parameters")
@@ -292,7 +292,7 @@ def _positive(value: Any) -> bool:
 
 def check_output_path(path: Any, field_name: str) -> List[Problem]:
     """Problems with an output file path: its folder must exist."""
-    from .fields import Problem
+    from ..fields import Problem
 
     if path is None or not str(path).strip():
         return []

@@ -13,8 +13,8 @@ import email.utils
 from dataclasses import dataclass, field
 from typing import Any, Dict, Mapping, Optional, Union
 
-from .errors import ResponseFormatError
-from .secrets import mask_token, register_token
+from ..errors import ResponseFormatError
+from ..secrets import mask_token, register_token
 
 _SECONDS_VS_MS = 1e11
 """Epoch values below this are seconds (year 5138 in seconds; 1973 in milliseconds)."""

@@ -11,9 +11,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Mapping, Optional
 
-from .clock import Clock, system_clock
-from .errors import JobFailedError, JobTimeoutError, ResponseFormatError
-from .secrets import get_logger
+from ..clock import Clock, system_clock
+from ..errors import JobFailedError, JobTimeoutError, ResponseFormatError
+from ..secrets import get_logger
 
 log = get_logger(__name__)
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from email.utils import formatdate
 from typing import Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
 
-from ..clock import Clock
+from .clock import Clock
 from .envelopes import INVALID_CREDENTIALS
 from .records import RequestRecord
 

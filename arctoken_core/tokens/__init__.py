@@ -1,0 +1,1 @@
+"""Tokens: the value and its units, when to refresh, the per-audience handler, the shared cache."""
