@@ -4,13 +4,18 @@
 ...                   username="alice", password="...")          # doctest: +SKIP
 >>> conn.token()        # a valid token string, refreshed whenever needed   # doctest: +SKIP
 >>> conn.session().get(service_url, params={"f": "json"})                 # doctest: +SKIP
+
+How each kind signs in is its row in :mod:`arctoken_core.kinds` and its module in
+:mod:`arctoken_core.signin`; which host may receive which token is
+:class:`arctoken_core.transport.scope.Scope`'s decision.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
+from typing import Any, Dict, Iterable, List, Optional, Tuple, TypeVar, Union
 
 import requests
 
@@ -18,36 +23,27 @@ from . import fields, kinds
 from .clock import Clock, system_clock
 from .errors import ConfigError, NotFederatedError
 from .secrets import Secret, get_logger
-from .signin.discovery import own_token_url, portal_token_url, server_info
-from .signin.providers import (
-    ApiKeyProvider,
-    AppCredentialsProvider,
-    DeferredProvider,
-    FederatedExchangeProvider,
-    GenerateTokenProvider,
-    ProSigninProvider,
-    SigninSource,
-    TokenProvider,
-    arcpy_signin,
-)
+from .signin.base import DeferredProvider, TokenProvider
+from .signin.discovery import server_info
+from .signin.factory import provider_for
+from .signin.federated import exchange_provider
+from .signin.pro import SigninSource, active_portal_url, arcpy_signin
 from .tokens.cache import CachedProvider, TokenCache, cache_key, default_directory
 from .tokens.handler import Listener, TokenHandler
 from .tokens.token import Token
 from .transport.auth import ArcGISAuth
 from .transport.http import HttpSettings, call, make_session, read_json
-from .urls import (
-    ONLINE_URL,
-    is_under,
-    normalise_portal_url,
-    normalise_server_url,
-    origin_key,
-    same_root,
-)
+from .transport.scope import Scope, owned_by
+from .urls import OriginKey, normalise_server_url, origin_key
+
+__all__ = ["Connection", "SecretLike", "TimeoutLike"]
 
 log = get_logger(__name__)
 
 SecretLike = Union[str, Secret, None]
 TimeoutLike = Union[float, Tuple[float, float], None]
+_T = TypeVar("_T")
+_MAX_RETRIES = 10
 
 
 def _secret(value: SecretLike) -> Optional[Secret]:
@@ -65,12 +61,50 @@ def _timeout(value: TimeoutLike) -> Tuple[float, float]:
     return float(pair[0]), float(pair[1])
 
 
+def _retries(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= _MAX_RETRIES:
+        raise ConfigError("retries", f"must be a whole number from 0 to {_MAX_RETRIES}")
+    return value
+
+
+def _optional_epoch(value: Any, field: str) -> Optional[float]:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(field, "must be epoch seconds (a number), or empty for no expiry")
+    if not math.isfinite(value) or not 0 < value < 253402300800:
+        raise ConfigError(field, "must be epoch seconds between 1970 and 9999")
+    return float(value)
+
+
+def _callable(value: Optional[_T], field: str) -> Optional[_T]:
+    if value is not None and not callable(value):
+        raise ConfigError(field, "must be a function (called with no arguments)")
+    return value
+
+
+def _trusted(hosts: Iterable[str]) -> List[OriginKey]:
+    if isinstance(hosts, (str, bytes)) or not all(isinstance(h, str) for h in hosts):
+        raise ConfigError("trusted_hosts", "must be a list of host names or URLs, not one string")
+    return [origin_key(h if "://" in h else "https://" + h, "trusted_hosts") for h in hosts]
+
+
+def _root(row: kinds.Kind, url: Optional[str]) -> str:
+    if not url and row.name == "pro":
+        url = active_portal_url()
+    return fields.normalise_root(row, url or row.default_url, "url")
+
+
 class Connection:
     """One ArcGIS sign-in (portal, Online, server, Pro, API key or app) and its tokens.
 
     Credentials are passed once; :meth:`token` and :meth:`session` keep working however long
     the caller runs. Every bad value raises ConfigError naming the field and the fix; nothing
     touches the network until a token is first needed.
+
+    Raises:
+        ConfigError: a value is missing or malformed (``.field`` names it).
+        InsecureTransportError: a URL is plain http to another machine.
     """
 
     def __init__(
@@ -134,13 +168,14 @@ class Connection:
         if token_placement not in ("header", "body", "query"):
             raise ConfigError("token_placement", "must be header, body or query")
         self.referer = referer or kinds.DEFAULT_REFERER
-        self._referer_given = referer or None
+        self.referer_given = referer or None
+        """The referer the user gave, if any (an API key is sent with no referer otherwise)."""
         self.expiration = kinds.DEFAULT_EXPIRATION if expiration in (None, "") else int(expiration)
-        self.api_key_expires = api_key_expires
+        self.api_key_expires = _optional_epoch(api_key_expires, "api_key_expires")
         self.token_placement = token_placement
         self.allow_http_loopback = allow_http_loopback
-        self.clock: Clock = clock or system_clock
-        self._signin = signin or arcpy_signin
+        self.clock: Clock = _callable(clock, "clock") or system_clock
+        self.signin_source: SigninSource = _callable(signin, "signin") or arcpy_signin
         self.http = HttpSettings(
             proxy=proxy or None,
             proxy_username=proxy_username or None,
@@ -149,13 +184,21 @@ class Connection:
             verify=verify,
             ca_bundle=ca_bundle or None,
             timeout=_timeout(timeout),
-            retries=int(retries),
+            retries=_retries(retries),
             allow_http_loopback=allow_http_loopback,
         )
-        self.url = self._root(url)
+        self.row = kinds.kind_named(kind)
+        self.url = _root(self.row, url)
         self.server_url = normalise_server_url(server_url, "server_url") if server_url else None
-        self.trusted_hosts = [origin_key(_as_url(h), "trusted_hosts") for h in trusted_hosts]
+        self.trusted_hosts = _trusted(trusted_hosts)
+        self.scope = Scope(
+            self.url,
+            trusted=self.trusted_hosts,
+            online_hosted=self.row.online_hosted,
+            probe=self._owning_system if self.row.federates else None,
+        )
         self._lock = threading.RLock()
+        self._server_locks: Dict[str, threading.Lock] = {}
         self._session: Optional[requests.Session] = None
         self._api_session: Optional[requests.Session] = None
         self._primary: Optional[TokenHandler] = None
@@ -170,11 +213,22 @@ class Connection:
 
     # -- what callers use ---------------------------------------------------------------
     def token(self) -> str:
-        """The current valid token string (for ``server_url`` when one was given)."""
+        """The current valid token string (for ``server_url`` when one was given).
+
+        Raises:
+            AuthenticationError: the credentials were refused (not retried: no lockout).
+            NotFederatedError: ``server_url`` is not federated with the portal.
+            TransportError: the network, proxy or TLS failed (after retries if safe).
+            ArcGISServiceError: the token service answered with an error.
+        """
         return self.token_info().value
 
     def token_info(self) -> Token:
-        """The current valid Token, with its expiry, referer and audience."""
+        """The current valid Token, with its expiry, referer and audience.
+
+        Raises:
+            The same errors as :meth:`token`.
+        """
         return self.handler().token()
 
     @property
@@ -183,14 +237,22 @@ class Connection:
         return self.server_url or self.url
 
     def handler(self, server_url: Optional[str] = None) -> TokenHandler:
-        """The TokenHandler for ``server_url`` (default: the connection's own target)."""
+        """The TokenHandler for ``server_url`` (default: the connection's own target).
+
+        Raises:
+            ConfigError, NotFederatedError, TransportError: as :meth:`add_server`.
+        """
         server = server_url or self.server_url
         if server:
             return self.add_server(server)
         return self._primary_handler()
 
     def session(self) -> requests.Session:
-        """A new requests.Session whose requests to trusted hosts carry a fresh token."""
+        """A new requests.Session whose requests to trusted hosts carry a fresh token.
+
+        Raises (from its requests): the errors of :meth:`token` when a token is needed;
+        requests' own exceptions for the request itself.
+        """
         session = make_session(self.http)
         auth = ArcGISAuth(self._resolve, self.token_placement, self.allow_http_loopback)
         with self._lock:
@@ -201,7 +263,14 @@ class Connection:
     def request_json(
         self, method: str, url: str, params: Optional[Dict[str, Any]] = None
     ) -> Dict[str, Any]:
-        """Call an ArcGIS REST endpoint with the token; return its JSON or raise a typed error."""
+        """Call an ArcGIS REST endpoint with the token; return its JSON or raise a typed error.
+
+        Raises:
+            ArcGISServiceError: ArcGIS answered with an error (InvalidTokenError,
+                PermissionDeniedError...), after one retry with a fresh token on 498/499.
+            TransportError, ResponseFormatError: the call failed or the reply was not JSON.
+            The errors of :meth:`token`.
+        """
         with self._lock:
             if self._api_session is None:
                 self._api_session = self.session()
@@ -223,15 +292,28 @@ class Connection:
         """Prove ``server_url`` is federated with this portal and return its token handler.
 
         Federation is proven by the server's own ``/rest/info`` ``owningSystemUrl``, compared
-        with this portal as parsed host, port and path. Raises NotFederatedError otherwise.
+        with this portal as parsed host, port and path. The proof is asked outside the
+        connection's lock, so requests for other audiences never wait for it.
+
+        Raises:
+            ConfigError: this kind has no portal, or the URL is malformed.
+            NotFederatedError: the server names another portal, or none.
+            TransportError: the server could not be asked.
         """
         root = normalise_server_url(server_url, "server_url")
         with self._lock:
-            if root in self._servers:
-                return self._servers[root]
-            handler = self._federated_handler(root)
-            self._servers[root] = handler
-            return handler
+            found = self._servers.get(root)
+            gate = self._server_locks.setdefault(root, threading.Lock())
+        if found is not None:
+            return found
+        with gate:  # one proof per server; other servers and the portal do not wait
+            with self._lock:
+                found = self._servers.get(root)
+            if found is None:
+                found = self._federated_handler(root)
+                with self._lock:
+                    self._servers[root] = found
+            return found
 
     def on_token(self, listener: Listener) -> None:
         """Call ``listener(token, issued_count)`` whenever any handler obtains a token."""
@@ -261,26 +343,17 @@ class Connection:
             if session is not None:
                 session.close()
 
-    # -- construction of handlers ---------------------------------------------------------
-    def _root(self, url: Optional[str]) -> str:
-        if self.kind == "server":
-            return normalise_server_url(url, "url")
-        if self.kind == "pro" and not url:
-            return normalise_portal_url(_active_portal_url(), "url")
-        return normalise_portal_url(url or ONLINE_URL, "url")
-
-    def _http_session(self) -> requests.Session:
+    # -- for the sign-in modules ----------------------------------------------------------
+    def http_session(self) -> requests.Session:
+        """The plain session (no token) that sign-ins and discovery use."""
         with self._lock:
             if self._session is None:
                 self._session = make_session(self.http)
             return self._session
 
-    def _handlers(self) -> List[TokenHandler]:
-        found = [self._primary] if self._primary is not None else []
-        return found + list(self._servers.values())
-
-    def _new_handler(self, provider: TokenProvider) -> TokenHandler:
-        if self._cache is not None and self.kind not in ("apikey", "pro"):
+    def new_handler(self, provider: TokenProvider) -> TokenHandler:
+        """A TokenHandler for ``provider``, through the shared cache when it is on."""
+        if self._cache is not None and self.row.cacheable:
             identity = [self.kind, self.url, self.username or self.client_id or "", self.referer]
             key = cache_key([*identity, provider.audience])
             provider = CachedProvider(provider, self._cache, key, self.clock)
@@ -289,152 +362,44 @@ class Connection:
             handler.add_listener(listener)
         return handler
 
+    # -- construction of handlers ---------------------------------------------------------
+    def _handlers(self) -> List[TokenHandler]:
+        with self._lock:
+            found = [self._primary] if self._primary is not None else []
+            return found + list(self._servers.values())
+
     def _primary_handler(self) -> TokenHandler:
         with self._lock:
             if self._primary is None:
-                deferred = DeferredProvider(self._primary_provider, self.url)
-                self._primary = self._new_handler(deferred)
+                deferred = DeferredProvider(lambda: provider_for(self), self.url)
+                self._primary = self.new_handler(deferred)
             return self._primary
 
-    def _primary_provider(self) -> TokenProvider:
-        if self.kind == "apikey":
-            assert self.api_key is not None
-            return ApiKeyProvider(
-                self.api_key,
-                audience=self.url,
-                clock=self.clock,
-                expires_at=self.api_key_expires,
-                referer=self._referer_given,
-            )
-        if self.kind == "pro":
-            return ProSigninProvider(self._signin, audience=self.url, clock=self.clock)
-        if self.kind == "app":
-            assert self.client_id and self.client_secret
-            return AppCredentialsProvider(
-                self._http_session(),
-                self.url,
-                self.client_id,
-                self.client_secret,
-                expiration=self.expiration,
-                clock=self.clock,
-                allow_http_loopback=self.allow_http_loopback,
-            )
-        if self.kind == "server":
-            return self._server_provider()
-        return self._password_provider(portal_token_url(self._http_session(), self.url), self.url)
-
-    def _password_provider(self, token_url: str, audience: str) -> GenerateTokenProvider:
-        assert self.username and self.password
-        return GenerateTokenProvider(
-            self._http_session(),
-            token_url,
-            self.username,
-            self.password,
-            referer=self.referer,
-            expiration=self.expiration,
-            clock=self.clock,
-            audience=audience,
-            allow_http_loopback=self.allow_http_loopback,
-        )
-
-    def _server_provider(self) -> TokenProvider:
-        info = server_info(self._http_session(), self.url)
-        if info.owning_system_url:
-            return self._via_owning_portal(info.owning_system_url)
-        default = f"{self.url}/tokens/generateToken"
-        return self._password_provider(own_token_url(info.token_url, self.url, default), self.url)
-
-    def _via_owning_portal(self, owning: str) -> TokenProvider:
-        """A federated server given as kind=server: sign in at its portal, then exchange.
-
-        The password goes to the portal only when it is on the server's own origin or a
-        host the user trusts: an anonymous /rest/info reply alone must not pick where a
-        password is sent.
-        """
-        scheme = self.url.split("://", 1)[0]
-        portal = normalise_portal_url(f"{scheme}://{owning.split('://', 1)[-1]}", "url")
-        target = origin_key(portal)
-        if target != origin_key(self.url) and target not in self.trusted_hosts:
-            raise ConfigError(
-                "url",
-                f"{self.url} is federated with the portal {portal}: sign in there with "
-                f"kind 'portal', url {portal} and server_url {self.url} (or list the portal's "
-                "host in trusted_hosts)",
-            )
-        log.info("%s is federated with %s; signing in there", self.url, portal)
-        portal_handler = self._new_handler(
-            self._password_provider(portal_token_url(self._http_session(), portal), portal)
-        )
-        return self._exchange_provider(portal_handler, portal, self.url)
-
     def _federated_handler(self, root: str) -> TokenHandler:
-        if self.kind not in kinds.FEDERATING_KINDS:
+        if not self.row.federates:
             raise ConfigError("server_url", "federated servers need a portal connection")
-        info = server_info(self._http_session(), root)
-        if not info.owning_system_url or not same_root(info.owning_system_url, self.url):
-            owner = info.owning_system_url or "no portal"
+        owner = self._owning_system(root)
+        if not owner or not owned_by(owner, self.url):
             raise NotFederatedError(
-                f"{root} is not federated with {self.url} (its owning system is {owner}); "
-                "use a connection to the server's own portal, or a standalone server connection"
+                f"{root} is not federated with {self.url} (its owning system is "
+                f"{owner or 'no portal'}); use a connection to the server's own portal, or a "
+                "standalone server connection"
             )
-        return self._new_handler(self._exchange_provider(self._primary_handler(), self.url, root))
+        return self.new_handler(exchange_provider(self, self._primary_handler(), self.url, root))
 
-    def _exchange_provider(
-        self, portal_handler: TokenHandler, portal: str, root: str
-    ) -> FederatedExchangeProvider:
-        token_url = f"{portal}/sharing/rest/generateToken"
-        return FederatedExchangeProvider(
-            self._http_session(),
-            portal_handler.token,
-            portal_handler.invalidate,
-            token_url,
-            root,
-            referer=self.referer,
-            expiration=self.expiration,
-            clock=self.clock,
-            allow_http_loopback=self.allow_http_loopback,
-        )
+    def _owning_system(self, root: str) -> Optional[str]:
+        return server_info(self.http_session(), root).owning_system_url
 
     # -- which token may go where -----------------------------------------------------------
     def _resolve(self, url: str) -> Optional[TokenHandler]:
         """The handler whose token ``url`` may receive, or None (the host is not trusted)."""
         with self._lock:
-            servers = list(self._servers.items())
-        for root, handler in servers:
-            if is_under(url, root):
-                return handler
-        if self.server_url and is_under(url, self.server_url):
+            roots = list(self._servers)
+        root = self.scope.known_root(url, roots)
+        if root is not None:
+            return self._servers[root]
+        if self.server_url and self.scope.known_root(url, [self.server_url]):
             return self.add_server(self.server_url)
-        origin = origin_key(url)
-        if origin == origin_key(self.url) or origin in self.trusted_hosts:
-            return self._primary_handler()
-        if self._online_hosted(url):
+        if self.scope.own(url) or self.scope.federated_root(url):
             return self._primary_handler()
         return None
-
-    def _online_hosted(self, url: str) -> bool:
-        """ArcGIS Online tokens also open Online-hosted services (``services*.arcgis.com``)."""
-        host, _ = origin_key(self.url)
-        target, _ = origin_key(url)
-        online = host == "arcgis.com" or host.endswith(".arcgis.com")
-        return (
-            self.kind in ("online", "app", "apikey")
-            and online
-            and url.startswith("https://")
-            and target.endswith(".arcgis.com")
-        )
-
-
-def _as_url(host: str) -> str:
-    return host if "://" in host else "https://" + host
-
-
-def _active_portal_url() -> str:
-    """ArcGIS Pro's active portal (``arcpy.GetActivePortalURL``), for kind ``pro``."""
-    try:
-        import arcpy  # noqa: PLC0415 - only inside ArcGIS Pro
-    except ImportError:
-        raise ConfigError(
-            "url", "ArcGIS Pro is not available here: give the portal URL explicitly"
-        ) from None
-    return str(arcpy.GetActivePortalURL())

@@ -13,14 +13,7 @@ from typing import Any, List, Mapping, Optional, Tuple
 from urllib.parse import urlsplit
 
 from .errors import ConfigError, InsecureTransportError
-from .kinds import (
-    DEFAULT_REFERER,
-    FEDERATING_KINDS,
-    KIND_LABELS,
-    KINDS,
-    MAX_EXPIRATION,
-    MIN_EXPIRATION,
-)
+from .kinds import DEFAULT_REFERER, KINDS, MAX_EXPIRATION, MIN_EXPIRATION, Kind
 from .tokens.token import usable_referer, usable_token
 from .urls import is_loopback, normalise_portal_url, normalise_server_url
 
@@ -45,13 +38,14 @@ def check(values: Mapping[str, Any]) -> List[Problem]:
     kind = str(values.get("kind") or "")
     if kind not in KINDS:
         return [Problem("kind", f"must be one of: {', '.join(KINDS)} (got {kind!r})")]
+    row = KINDS[kind]
     problems: List[Problem] = []
     problems += _check_url(
-        kind, values.get("url"), "url", bool(values.get("allow_http_loopback", True))
+        row, values.get("url"), "url", bool(values.get("allow_http_loopback", True))
     )
-    problems += _check_credentials(kind, values)
+    problems += _check_credentials(row, values)
     problems += _check_expiration(values.get("expiration"))
-    problems += _check_server_url(kind, values)
+    problems += _check_server_url(row, values)
     problems += _check_proxy(values)
     problems += _check_tls(values)
     problems += _check_referer(values.get("referer"))
@@ -73,22 +67,13 @@ def proxy_parts(raw: str) -> Tuple[str, Optional[str], Optional[int]]:
     return parts.scheme, host, port
 
 
-def _check_url(kind: str, raw: Any, field: str, allow_loopback: bool) -> List[Problem]:
+def _check_url(kind: Kind, raw: Any, field: str, allow_loopback: bool) -> List[Problem]:
     if not raw:
-        if kind in ("portal", "server"):
-            example = (
-                "https://gis.example.com/portal"
-                if kind == "portal"
-                else ("https://gis.example.com/arcgis")
-            )
-            return [Problem(field, f"is required for {KIND_LABELS[kind]}; e.g. {example}")]
+        if any(name == field for name, _ in kind.required):
+            return [Problem(field, f"is required for {kind.label}; e.g. {kind.url_example}")]
         return []
     try:
-        url = (
-            normalise_server_url(str(raw), field)
-            if kind == "server"
-            else (normalise_portal_url(str(raw), field))
-        )
+        url = normalise_root(kind, str(raw), field)
     except ConfigError as exc:
         return [Problem(field, exc.reason)]
     return check_scheme(url, field, allow_loopback)
@@ -112,20 +97,21 @@ def check_scheme(url: str, field: str, allow_loopback: bool) -> List[Problem]:
     return [Problem(field, message, insecure=True)]
 
 
-def _check_credentials(kind: str, values: Mapping[str, Any]) -> List[Problem]:
-    needs = {
-        "online": (("username", "the account's username"), ("password", "the password")),
-        "portal": (("username", "the account's username"), ("password", "the password")),
-        "server": (("username", "the account's username"), ("password", "the password")),
-        "app": (("client_id", "the app's client ID"), ("client_secret", "the app's client secret")),
-        "apikey": (("api_key", "the API key"),),
-        "pro": (),
-    }[kind]
+def normalise_root(kind: Kind, raw: str, field: str = "url") -> str:
+    """``raw`` as the root of what ``kind`` signs in to: a portal or a server."""
+    if kind.root == "server":
+        return normalise_server_url(raw, field)
+    return normalise_portal_url(raw, field)
+
+
+def _check_credentials(kind: Kind, values: Mapping[str, Any]) -> List[Problem]:
     problems = []
-    for field, what in needs:
+    for field, what in kind.required:
+        if field == "url":
+            continue  # checked with the URL's form
         value = values.get(field)
         if value is None or not str(_reveal(value)).strip():
-            problems.append(Problem(field, f"is required for {KIND_LABELS[kind]}: give {what}"))
+            problems.append(Problem(field, f"is required for {kind.label}: give {what}"))
         elif field == "api_key" and not usable_token(str(_reveal(value))):
             # the key travels in a header: a space or line break would break the request
             problems.append(
@@ -153,11 +139,11 @@ def _check_expiration(raw: Any) -> List[Problem]:
     return []
 
 
-def _check_server_url(kind: str, values: Mapping[str, Any]) -> List[Problem]:
+def _check_server_url(kind: Kind, values: Mapping[str, Any]) -> List[Problem]:
     raw = values.get("server_url")
     if not raw:
         return []
-    if kind not in FEDERATING_KINDS:
+    if not kind.federates:
         return [
             Problem(
                 "server_url",

@@ -149,7 +149,7 @@ def test_invalidate_drops_only_that_token(clock: ManualClock) -> None:
 
 def test_the_same_token_handed_back_is_not_counted_as_a_refresh(clock: ManualClock) -> None:
     """ArcGIS Pro gives its current token until it refreshes it itself."""
-    from arctoken_core.signin.providers import ProSigninProvider
+    from arctoken_core.signin.pro import ProSigninProvider
 
     pro = {"token": "pro-token-" + "p" * 30, "expires": clock() + 3600, "referer": "pro"}
     handler = TokenHandler(ProSigninProvider(lambda: dict(pro), audience="a", clock=clock), clock)

@@ -17,8 +17,8 @@ import pytest
 from arctoken_core.clock import ManualClock
 from arctoken_core.connection import Connection
 from arctoken_core.errors import ArcGISServiceError, ArcTokenError, TransportError
-from arctoken_core.signin.providers import TokenProvider
 from arctoken_core.tokens.handler import advisory_margin
+from arctoken_core.tokens.provider import TokenProvider
 from arctoken_core.tokens.token import Token
 from arctoken_emulator import Emulator
 from tests.conftest import ALICE, LIFETIME

@@ -27,7 +27,7 @@ from typing import Callable, List, Optional
 from ..clock import Clock, system_clock
 from ..errors import ArcTokenError, AuthenticationError
 from ..secrets import get_logger, mask_token
-from ..signin.providers import TokenProvider
+from .provider import TokenProvider
 from .token import Token
 
 log = get_logger(__name__)
