@@ -12,87 +12,43 @@ How each kind signs in is its row in :mod:`arctoken_core.kinds` and its module i
 
 from __future__ import annotations
 
-import math
 import threading
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Tuple, TypeVar, Union
+from typing import Any, Dict, Iterable, List, Optional, Union
 
 import requests
 
 from . import fields, kinds
 from .clock import Clock, system_clock
 from .errors import ConfigError, NotFederatedError
-from .secrets import Secret, get_logger
+from .options import (
+    SecretLike,
+    TimeoutLike,
+    callable_or_none,
+    optional_epoch,
+    retries_count,
+    root_url,
+    secret,
+    timeout_pair,
+    trusted_origins,
+)
+from .secrets import get_logger
 from .signin.base import DeferredProvider, TokenProvider
 from .signin.discovery import server_info
 from .signin.factory import provider_for
 from .signin.federated import exchange_provider
-from .signin.pro import SigninSource, active_portal_url, arcpy_signin
+from .signin.pro import SigninSource, arcpy_signin
 from .tokens.cache import CachedProvider, TokenCache, cache_key, default_directory
 from .tokens.handler import Listener, TokenHandler
 from .tokens.token import Token
 from .transport.auth import ArcGISAuth
 from .transport.http import HttpSettings, call, make_session, read_json
 from .transport.scope import Scope, owned_by
-from .urls import OriginKey, normalise_server_url, origin_key
+from .urls import normalise_server_url
 
-__all__ = ["Connection", "SecretLike", "TimeoutLike"]
+__all__ = ["Connection"]
 
 log = get_logger(__name__)
-
-SecretLike = Union[str, Secret, None]
-TimeoutLike = Union[float, Tuple[float, float], None]
-_T = TypeVar("_T")
-_MAX_RETRIES = 10
-
-
-def _secret(value: SecretLike) -> Optional[Secret]:
-    if value is None or value == "":
-        return None
-    return value if isinstance(value, Secret) else Secret(value)
-
-
-def _timeout(value: TimeoutLike) -> Tuple[float, float]:
-    if value is None:
-        return HttpSettings.timeout
-    pair = (value, value) if isinstance(value, (int, float)) else tuple(value)
-    if len(pair) != 2 or any(not isinstance(v, (int, float)) or v <= 0 for v in pair):
-        raise ConfigError("timeout", "must be seconds > 0, or a (connect, read) pair of them")
-    return float(pair[0]), float(pair[1])
-
-
-def _retries(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= _MAX_RETRIES:
-        raise ConfigError("retries", f"must be a whole number from 0 to {_MAX_RETRIES}")
-    return value
-
-
-def _optional_epoch(value: Any, field: str) -> Optional[float]:
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ConfigError(field, "must be epoch seconds (a number), or empty for no expiry")
-    if not math.isfinite(value) or not 0 < value < 253402300800:
-        raise ConfigError(field, "must be epoch seconds between 1970 and 9999")
-    return float(value)
-
-
-def _callable(value: Optional[_T], field: str) -> Optional[_T]:
-    if value is not None and not callable(value):
-        raise ConfigError(field, "must be a function (called with no arguments)")
-    return value
-
-
-def _trusted(hosts: Iterable[str]) -> List[OriginKey]:
-    if isinstance(hosts, (str, bytes)) or not all(isinstance(h, str) for h in hosts):
-        raise ConfigError("trusted_hosts", "must be a list of host names or URLs, not one string")
-    return [origin_key(h if "://" in h else "https://" + h, "trusted_hosts") for h in hosts]
-
-
-def _root(row: kinds.Kind, url: Optional[str]) -> str:
-    if not url and row.name == "pro":
-        url = active_portal_url()
-    return fields.normalise_root(row, url or row.default_url, "url")
 
 
 class Connection:
@@ -140,10 +96,10 @@ class Connection:
         self.kind = kind
         self.username = username
         self.client_id = client_id
-        self.password = _secret(password)
-        self.api_key = _secret(api_key)
-        self.client_secret = _secret(client_secret)
-        proxy_secret = _secret(proxy_password)
+        self.password = secret(password)
+        self.api_key = secret(api_key)
+        self.client_secret = secret(client_secret)
+        proxy_secret = secret(proxy_password)
         values: Dict[str, Any] = dict(
             kind=kind,
             url=url,
@@ -171,11 +127,11 @@ class Connection:
         self.referer_given = referer or None
         """The referer the user gave, if any (an API key is sent with no referer otherwise)."""
         self.expiration = kinds.DEFAULT_EXPIRATION if expiration in (None, "") else int(expiration)
-        self.api_key_expires = _optional_epoch(api_key_expires, "api_key_expires")
+        self.api_key_expires = optional_epoch(api_key_expires, "api_key_expires")
         self.token_placement = token_placement
         self.allow_http_loopback = allow_http_loopback
-        self.clock: Clock = _callable(clock, "clock") or system_clock
-        self.signin_source: SigninSource = _callable(signin, "signin") or arcpy_signin
+        self.clock: Clock = callable_or_none(clock, "clock") or system_clock
+        self.signin_source: SigninSource = callable_or_none(signin, "signin") or arcpy_signin
         self.http = HttpSettings(
             proxy=proxy or None,
             proxy_username=proxy_username or None,
@@ -183,14 +139,14 @@ class Connection:
             use_system_proxy=use_system_proxy,
             verify=verify,
             ca_bundle=ca_bundle or None,
-            timeout=_timeout(timeout),
-            retries=_retries(retries),
+            timeout=timeout_pair(timeout),
+            retries=retries_count(retries),
             allow_http_loopback=allow_http_loopback,
         )
         self.row = kinds.kind_named(kind)
-        self.url = _root(self.row, url)
+        self.url = root_url(self.row, url)
         self.server_url = normalise_server_url(server_url, "server_url") if server_url else None
-        self.trusted_hosts = _trusted(trusted_hosts)
+        self.trusted_hosts = trusted_origins(trusted_hosts)
         self.scope = Scope(
             self.url,
             trusted=self.trusted_hosts,
