@@ -9,7 +9,12 @@ import pytest
 from arctoken_core import kinds
 from arctoken_core.clock import ManualClock
 from arctoken_core.connection import Connection
-from arctoken_core.errors import ArcGISServiceError, ConfigError
+from arctoken_core.errors import (
+    ArcGISServiceError,
+    ConfigError,
+    InsecureTransportError,
+    ResponseFormatError,
+)
 from arctoken_core.signin.factory import provider_for
 from arctoken_core.transport.scope import owned_by
 from arctoken_emulator import Emulator
@@ -154,3 +159,41 @@ def test_a_server_that_is_not_proven_gets_no_token(
     foreign = [r for r in tls_emu.requests if r.origin == "foreign"]
     assert foreign and all("X-Esri-Authorization" not in r.headers for r in foreign)
     assert all("token" not in r.form and "token" not in r.query for r in foreign)
+
+
+def test_403_ssl_required_is_not_called_a_wrong_password(emu: Emulator, clock: ManualClock) -> None:
+    # real ArcGIS answers HTTP 200 with this envelope when https is required
+    body = '{"error": {"code": 403, "message": "SSL Required", "details": []}}'
+    emu.inject_fault("/sharing/rest/generateToken", "status", status=200, body=body)
+    conn = _portal(emu, clock)
+    with pytest.raises(InsecureTransportError) as err:
+        conn.token()
+    assert err.value.field == "url"
+    assert "https" in str(err.value) and "password" not in str(err.value).lower()
+    assert emu.failed_logins(ALICE) == 0
+
+
+def test_a_web_tier_server_is_named_as_such_and_gets_no_password(
+    emu: Emulator, clock: ManualClock
+) -> None:
+    info = '{"currentVersion": 11.3, "authInfo": {"isTokenBasedSecurity": false}}'  # a server behind web-tier (IWA/PKI) authentication
+    emu.inject_fault("/rest/info", "status", status=200, body=info)
+    conn = Connection(kind="server", url=emu.server_url, username=ALICE, password=ALICE_PASSWORD,
+                      clock=clock)  # fmt: skip
+    emu.clear_requests()
+    with pytest.raises(ConfigError) as err:
+        conn.token()
+    assert "web-tier" in str(err.value)
+    assert emu.token_requests() == []
+
+
+def test_oauth_expires_in_may_be_a_numeric_string() -> None:
+    from arctoken_core.signin.base import oauth_token_from_reply
+
+    token = oauth_token_from_reply(
+        {"access_token": "abc.def", "expires_in": "7200"}, 1000.0, audience="x"
+    )
+    assert token.expires_at == 8200.0
+    for bad in ("soon", "nan", "inf", "0", True, None):
+        with pytest.raises(ResponseFormatError):
+            oauth_token_from_reply({"access_token": "abc", "expires_in": bad}, 0.0, audience="x")

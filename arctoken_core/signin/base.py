@@ -15,6 +15,7 @@ from ..errors import (
     AccountLockedError,
     ArcGISServiceError,
     AuthenticationError,
+    InsecureTransportError,
     ResponseFormatError,
 )
 from ..secrets import get_logger
@@ -29,6 +30,7 @@ __all__ = [
     "authentication_error",
     "oauth_token_from_reply",
     "refused",
+    "ssl_required",
     "token_from_reply",
 ]
 
@@ -145,12 +147,26 @@ class FormSignIn:
             allow_redirects=False,
         )
         now = self.clock()
-        return read_json(response, what), response, now
+        try:
+            return read_json(response, what), response, now
+        except ArcGISServiceError as exc:
+            if ssl_required(exc):
+                raise InsecureTransportError(
+                    "url",
+                    f"{self.token_url.split('?')[0]} answered '403 SSL Required': the server "
+                    "accepts sign-ins only over https; use its https:// URL",
+                ) from None
+            raise
 
 
 def refused(error: ArcGISServiceError, codes: Tuple[int, ...]) -> bool:
     """True when an ArcGIS reply (not a proxy's page) refused the credentials."""
     return error.envelope and (error.code in codes or error.code is None)
+
+
+def ssl_required(error: ArcGISServiceError) -> bool:
+    """ArcGIS's ``403 SSL Required``: the request came over http; not a wrong password."""
+    return error.code == 403 and "ssl required" in error.server_message.lower()
 
 
 def oauth_token_from_reply(

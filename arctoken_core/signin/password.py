@@ -150,6 +150,13 @@ def build_server(conn: Connection) -> TokenProvider:
     info = server_info(conn.http_session(), conn.url)
     if info.owning_system_url:
         return _via_owning_portal(conn, info.owning_system_url)
+    if not info.token_based:
+        raise ConfigError(
+            "url",
+            f"{conn.url} uses web-tier sign-in (its web server authenticates users, with "
+            "Windows or PKI logins), not ArcGIS tokens: no password was sent. Use ArcGIS "
+            "Pro's sign-in, or a connection type for Windows or certificate sign-in",
+        )
     default = f"{conn.url}/tokens/generateToken"
     return password_provider(conn, own_token_url(info.token_url, conn.url, default), conn.url)
 
