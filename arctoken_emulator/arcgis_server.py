@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable, Dict, Optional, Tuple, Union
+from dataclasses import dataclass, field
+from typing import Callable, Dict, FrozenSet, Optional, Tuple, Union
 
 from . import envelopes as env
 from .access import Gate
@@ -36,6 +36,8 @@ class ServerConfig:
     owning_system_url: Optional[str] = None
     """The owning portal for a federated server; None for a standalone one."""
     gp_job_duration: float = 30.0
+    owner_audiences: FrozenSet[str] = field(default_factory=frozenset)
+    """Audiences of the owning portal's tokens, which a federated server accepts as they are."""
 
 
 class ArcGISServer:
@@ -45,7 +47,7 @@ class ArcGISServer:
         self.state = state
         self.config = config
         self.issues_tokens = config.owning_system_url is None
-        gate = Gate(state, {config.origin}, portal_wording=False)
+        gate = Gate(state, {config.origin, *config.owner_audiences}, portal_wording=False)
         self.gp = GpService(state, gate, config.origin, PREFIX, config.gp_job_duration)
         self.services = Services(gate, PREFIX, SERVER_SERVICES, with_gp=True)
         self._routes: Dict[str, Callable[[RequestRecord], Response]] = {

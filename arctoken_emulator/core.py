@@ -5,13 +5,14 @@ from __future__ import annotations
 import ssl
 import threading
 import time
-from typing import Callable, Dict, Iterable, List, Mapping, Optional, Union
+from typing import Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Union
 
 from .access import Gate
 from .arcgis_server import ArcGISServer, ServerConfig
 from .clock import Clock, system_clock
 from .envelopes import not_found
 from .faults import FaultBook
+from .grants import Grants
 from .params import is_token_path, normalize_url
 from .portal import Portal, PortalConfig
 from .records import RequestRecord, Response
@@ -45,6 +46,12 @@ class Emulator:
     Use it as a context manager; every URL property is valid between start and stop.
     Ports are chosen by the OS, or ``base_port`` and the four after it (stable URLs for
     rehearsing a script with ``arctoken emulator --port``).
+
+    Both portals offer OAuth 2.0 user sign-in (``oauth2/authorize`` sign-in page,
+    ``oauth2/token``) to every app in ``apps``; ``redirect_uris`` (client_id -> allowed URIs,
+    default: out-of-band and loopback ``http://127.0.0.1/`` on any port) narrows that.
+    Access tokens live ``oauth_token_lifetime`` seconds (capped by ``token_lifetime``),
+    refresh tokens ``refresh_token_lifetime`` seconds, both on the emulator clock.
     """
 
     def __init__(
@@ -64,6 +71,9 @@ class Emulator:
         advertise_internal_host: bool = False,
         restricted_users: Iterable[str] = (),
         base_port: int = 0,
+        redirect_uris: Optional[Mapping[str, Sequence[str]]] = None,
+        refresh_token_lifetime: float = 1_209_600.0,
+        oauth_token_lifetime: float = 1800.0,
     ) -> None:
         self.users: Dict[str, str] = dict(DEFAULT_USERS if users is None else users)
         self.apps: Dict[str, str] = dict(DEFAULT_APPS if apps is None else apps)
@@ -77,9 +87,12 @@ class Emulator:
             lockout_seconds=float(lockout_seconds),
             lockout_message=lockout_message,
             restricted_users=frozenset(restricted_users),
+            oauth_token_lifetime=float(oauth_token_lifetime),
+            refresh_token_lifetime=float(refresh_token_lifetime),
         )
         self.clock: Clock = clock if clock is not None else system_clock
         self._state = State(self.clock, settings, self.users, self.apps, self.api_keys)
+        self._grants = Grants(self._state, redirect_uris or {})
         self._faults = FaultBook()
         self._gp_job_duration = float(gp_job_duration)
         self._certfile, self._keyfile = certfile, keyfile
@@ -141,8 +154,8 @@ class Emulator:
     # -- wiring ------------------------------------------------------------------------------
     def _build_routes(self) -> Dict[str, Route]:
         https = self._certfile is not None
-        online = Portal(self._state, self._portal_config("online", "", https))
-        portal = Portal(self._state, self._portal_config("portal", "/portal", https))
+        online = Portal(self._state, self._portal_config("online", "", https), self._grants)
+        portal = Portal(self._state, self._portal_config("portal", "/portal", https), self._grants)
         gate = Gate(self._state, {"online", API_KEY}, portal_wording=True)
         hosted = Services(gate, [], HOSTED_SERVICES, with_gp=False)
         return {
@@ -150,7 +163,7 @@ class Emulator:
             "portal": portal.handle,
             "server": ArcGISServer(self._state, self._server_config("server", None)).handle,
             "federated": ArcGISServer(
-                self._state, self._server_config("federated", self.portal_url)
+                self._state, self._server_config("federated", self.portal_url, {"portal"})
             ).handle,
             "foreign": ArcGISServer(
                 self._state, self._server_config("foreign", self._lookalike_portal())
@@ -168,10 +181,13 @@ class Emulator:
         prefix = [part for part in path.split("/") if part]
         return PortalConfig(origin, base, prefix, https, token_url, federated)
 
-    def _server_config(self, origin: str, owner: Optional[str]) -> ServerConfig:
+    def _server_config(
+        self, origin: str, owner: Optional[str], owner_audiences: Iterable[str] = ()
+    ) -> ServerConfig:
         url = self._root(origin) + "/arcgis"
         tokens = f"{url}/tokens/" if owner is None else f"{owner}/sharing/rest/generateToken"
-        return ServerConfig(origin, url, tokens, owner, self._gp_job_duration)
+        audiences = frozenset(owner_audiences)
+        return ServerConfig(origin, url, tokens, owner, self._gp_job_duration, audiences)
 
     def _lookalike_portal(self) -> str:
         return LOOKALIKE_HOST + self.portal_url.split("://", 1)[1]
@@ -220,7 +236,8 @@ class Emulator:
 
     @property
     def federated_service_url(self) -> str:
-        """A secured map service on the federated server (needs an exchanged server token)."""
+        """A secured map service on the federated server (takes portal tokens, exchanged
+        server tokens and OAuth access tokens from the portal)."""
         return f"{self.federated_server_url}/rest/services/Secure/MapServer"
 
     @property
@@ -261,8 +278,9 @@ class Emulator:
         return self._state.failed_logins(username)
 
     def revoke(self, token: str) -> None:
-        """Invalidate a token (or API key) before its expiry: it gets 498 from now on."""
+        """Invalidate a token, API key or refresh token before its expiry: 498 from now on."""
         self._state.revoke(token)
+        self._grants.retire(token)
 
     def inject_fault(
         self, path_contains: str, kind: str, count: int = 1, **options: Union[int, float, str]

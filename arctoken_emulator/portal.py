@@ -7,6 +7,8 @@ from typing import Callable, Dict, List, Optional
 
 from . import envelopes as env
 from .access import Gate
+from .grants import Grants
+from .oauth import OAuthConfig, OAuthEndpoints
 from .params import (
     PORTAL_DEFAULT_MINUTES,
     credentials_in_query,
@@ -45,7 +47,7 @@ class PortalConfig:
 class Portal:
     """Answers ``<base>/sharing/rest/...`` requests for one portal origin."""
 
-    def __init__(self, state: State, config: PortalConfig) -> None:
+    def __init__(self, state: State, config: PortalConfig, grants: Grants) -> None:
         self.state = state
         self.config = config
         self.gate = Gate(state, {config.origin, API_KEY}, portal_wording=True)
@@ -54,10 +56,12 @@ class Portal:
             "": self._version,
             "info": self._info,
             "generatetoken": self._generate_token,
-            "oauth2/token": self._oauth_token,
             "portals/self": self._portal_self,
             "community/self": self._community_self,
         }
+        title = "ArcGIS Online" if config.origin == "online" else "ArcGIS Enterprise"
+        oauth = OAuthConfig(config.origin, f"{config.base_url}/sharing/rest", config.https, title)
+        self._routes.update(OAuthEndpoints(state, grants, oauth).routes)
 
     def handle(self, req: RequestRecord) -> Optional[Response]:
         """The reply for a portal path, or None when the path is not the portal's."""
@@ -116,7 +120,7 @@ class Portal:
         owner = self._portal_token_owner(req, portal_token, params.get("referer"))
         if owner is None:
             return env.error(498, "Invalid token.", content_type=self.token_type)
-        audience = self.config.federated.get(normalize_url(lookup(params, "serverUrl") or ""))
+        audience = self._federated_audience(lookup(params, "serverUrl") or "")
         if audience is None:
             detail = "The serverUrl is not a server federated with this portal."
             return env.unable(detail, self.token_type)
@@ -124,6 +128,16 @@ class Portal:
         lifetime = self._lifetime(params)
         value, record = self.state.issue(audience, owner.username, lifetime, referer, "server")
         return self._token_reply(value, record)
+
+    def _federated_audience(self, server_url: str) -> Optional[str]:
+        """The federated server a ``serverUrl`` names: its ``.../arcgis`` URL, a path under
+        it, or just its origin (``https://host:port``, as Esri's Python client sends)."""
+        asked = normalize_url(server_url)
+        for known, audience in self.config.federated.items():
+            origin = known.split("/", 3)[:3]
+            if asked in (known, "/".join(origin)) or asked.startswith(known + "/"):
+                return audience
+        return None
 
     def _portal_token_owner(
         self, req: RequestRecord, value: str, referer_param: Optional[str]
@@ -142,22 +156,6 @@ class Portal:
         expires = int(record.expires_at * 1000)
         payload = {"token": value, "expires": expires, "ssl": self.config.https}
         return json_reply(payload, content_type=self.token_type)
-
-    # -- OAuth2 app credentials --------------------------------------------------------------
-    def _oauth_token(self, req: RequestRecord) -> Response:
-        params = merged(req)
-        if params.get("grant_type") != "client_credentials":
-            return _oauth_error("unsupported_grant_type", "Invalid grant_type")
-        client_id = params.get("client_id", "")
-        problem = self.state.check_app(client_id, params.get("client_secret", ""))
-        if problem == "invalid_client_id":
-            return _oauth_error(problem, "Invalid client_id")
-        if problem is not None:
-            return _oauth_error(problem, "Invalid client_secret")
-        lifetime = self._lifetime(params)
-        value, _ = self.state.issue(self.config.origin, client_id, lifetime, None, "app")
-        payload = {"access_token": value, "expires_in": int(lifetime), "ssl": self.config.https}
-        return json_reply(payload)
 
     # -- self and users ----------------------------------------------------------------------
     def _portal_self(self, req: RequestRecord) -> Response:
@@ -190,17 +188,6 @@ class Portal:
         if username not in self.state.users:
             return env.error(400, "User not found.", messageCode="COM_0019")
         return json_reply(_user_json(username))
-
-
-def _oauth_error(code: str, description: str) -> Response:
-    body = {
-        "code": 400,
-        "error": code,
-        "error_description": description,
-        "message": description,
-        "details": [],
-    }
-    return json_reply({"error": body})
 
 
 def _user_json(username: str) -> Dict[str, object]:

@@ -56,6 +56,10 @@ class Settings:
     lockout_seconds: float = 900.0
     lockout_message: str = "Too many invalid logon attempts. Try again later."
     restricted_users: FrozenSet[str] = field(default_factory=frozenset)
+    oauth_token_lifetime: float = 1800.0
+    """Access tokens from OAuth user sign-in live 30 minutes (capped by ``token_lifetime``)."""
+    refresh_token_lifetime: float = 1_209_600.0
+    """Refresh tokens live two weeks unless the sign-in asked for less."""
 
 
 class State:

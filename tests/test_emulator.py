@@ -321,8 +321,21 @@ def test_federated_exchange(emu: Emulator, name: str) -> None:
     server_token = body["token"]
     assert isinstance(body["expires"], int)
     assert use(emu.federated_service_url, server_token)["user"] == "alice"
-    assert error_code(use(emu.federated_service_url, portal)) == 498
+    assert use(emu.federated_service_url, portal)["user"] == "alice"  # real servers do
+    assert (
+        error_code(use(emu.foreign_server_url + "/rest/services/Secure/MapServer", portal)) == 498
+    )
+    assert error_code(use(emu.service_url, portal)) == 498
     assert error_code(use(emu.service_url, server_token)) == 498
+
+
+@pytest.mark.parametrize("suffix", ["", "/rest/services"])
+def test_exchange_accepts_origin_only_and_deeper_server_urls(emu: Emulator, suffix: str) -> None:
+    portal = portal_generate(emu.portal_url)["token"]
+    server = emu.federated_server_url
+    named = server[: -len("/arcgis")] if not suffix else server + suffix
+    body = exchange(emu, portal, named)
+    assert use(emu.federated_service_url, body["token"])["user"] == "alice"
 
 
 def test_exchange_keeps_referer_binding(emu: Emulator) -> None:
