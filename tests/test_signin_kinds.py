@@ -176,7 +176,8 @@ def test_403_ssl_required_is_not_called_a_wrong_password(emu: Emulator, clock: M
 def test_a_web_tier_server_is_named_as_such_and_gets_no_password(
     emu: Emulator, clock: ManualClock
 ) -> None:
-    info = '{"currentVersion": 11.3, "authInfo": {"isTokenBasedSecurity": false}}'  # a server behind web-tier (IWA/PKI) authentication
+    # a server behind web-tier (IWA/PKI) authentication says so in /rest/info
+    info = '{"currentVersion": 11.3, "authInfo": {"isTokenBasedSecurity": false}}'
     emu.inject_fault("/rest/info", "status", status=200, body=info)
     conn = Connection(kind="server", url=emu.server_url, username=ALICE, password=ALICE_PASSWORD,
                       clock=clock)  # fmt: skip

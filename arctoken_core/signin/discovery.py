@@ -25,6 +25,7 @@ class ServerInfo:
     owning_system_url: Optional[str]
     short_lived_minutes: Optional[int]
     token_based: bool
+    """False only when the server says so: it then uses web-tier (IWA, PKI) sign-in."""
 
 
 def server_info(session: requests.Session, root: str) -> ServerInfo:
@@ -41,7 +42,7 @@ def server_info(session: requests.Session, root: str) -> ServerInfo:
         token_url=token_service_url(token_url) if token_url else None,
         owning_system_url=_url_or_none(payload.get("owningSystemUrl")),
         short_lived_minutes=_minutes_or_none(minutes),
-        token_based=bool(auth.get("isTokenBasedSecurity", bool(token_url))),
+        token_based=auth.get("isTokenBasedSecurity") is not False,
     )
 
 
