@@ -20,7 +20,7 @@ import requests
 
 from . import fields, kinds
 from .clock import Clock, system_clock
-from .errors import ConfigError, NotFederatedError
+from .errors import ArcTokenError, ConfigError, NotFederatedError, detached
 from .options import (
     SecretLike,
     TimeoutLike,
@@ -234,15 +234,18 @@ class Connection:
         query = dict(params or {})
         query.setdefault("f", "json")
         upper = method.upper()
-        response = call(
-            session,
-            upper,
-            url,
-            params=query if upper == "GET" else None,
-            data=query if upper != "GET" else None,
-            what=f"{upper} {url.split('?')[0]}",
-        )
-        return read_json(response, "request")
+        try:
+            response = call(
+                session,
+                upper,
+                url,
+                params=query if upper == "GET" else None,
+                data=query if upper != "GET" else None,
+                what=f"{upper} {url.split('?')[0]}",
+            )
+            return read_json(response, "request")
+        except ArcTokenError as exc:  # frames below hold the token in request headers
+            raise detached(exc) from None
 
     def add_server(self, server_url: str) -> TokenHandler:
         """Prove ``server_url`` is federated with this portal and return its token handler.

@@ -7,7 +7,9 @@ to handle all of them; the CLI and the toolbox turn them into one-line messages.
 
 from __future__ import annotations
 
-from typing import List, Optional, Sequence
+from typing import List, Optional, Sequence, TypeVar
+
+_E = TypeVar("_E", bound=BaseException)
 
 
 class ArcTokenError(Exception):
@@ -126,3 +128,19 @@ class JobFailedError(JobError):
 
 class JobTimeoutError(JobError):
     """The job ran past the caller's time limit and was cancelled."""
+
+
+def detached(error: _E) -> _E:
+    """``error`` without the history that could hold a secret: no context, cause or frames.
+
+    A request that carried a password, client secret or token fails deep inside requests,
+    whose frames hold the request body and headers, and ``raise ... from None`` only hides
+    ``__context__`` from the printed traceback: it still holds that exception and its
+    frames. Tools that show locals (pytest, debuggers, error trackers) would print them.
+    Raise ``detached(exc)`` at the boundary where such a request is made; the message is
+    already complete and safe.
+    """
+    error.__context__ = None
+    error.__cause__ = None
+    error.__suppress_context__ = True
+    return error.with_traceback(None)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Dict
 
 import requests
 
@@ -45,17 +45,19 @@ class AppCredentialsProvider(FormSignIn):
         self.client_id = client_id
         self.client_secret = client_secret
 
-    def fetch(self) -> Token:
-        """POST the app credentials once and return the access token."""
-        form = {
+    def _form(self) -> Dict[str, str]:
+        return {
             "grant_type": "client_credentials",
             "client_id": self.client_id,
             "client_secret": self.client_secret.reveal(),
             "expiration": str(self.expiration),
             "f": "json",
         }
+
+    def fetch(self) -> Token:
+        """POST the app credentials once and return the access token."""
         try:
-            payload, _, now = self._post(form, "app sign-in")
+            payload, _, now = self._post(self._form(), "app sign-in")
         except ArcGISServiceError as exc:
             if refused(exc, (400, 401)):
                 raise authentication_error(exc, f"app {self.client_id!r}", self.token_url) from None

@@ -14,9 +14,11 @@ from ..clock import Clock
 from ..errors import (
     AccountLockedError,
     ArcGISServiceError,
+    ArcTokenError,
     AuthenticationError,
     InsecureTransportError,
     ResponseFormatError,
+    detached,
 )
 from ..secrets import get_logger
 from ..tokens.provider import TokenProvider
@@ -137,26 +139,31 @@ class FormSignIn:
         self, form: Mapping[str, str], what: str, headers: Optional[Mapping[str, str]] = None
     ) -> Tuple[Dict[str, Any], requests.Response, float]:
         """POST ``form`` once; its JSON (or a typed error), the response, and when it came."""
-        response = call(
-            self.session,
-            "POST",
-            self.token_url,
-            data=form,
-            headers=headers,
-            what=what,
-            allow_redirects=False,
-        )
-        now = self.clock()
         try:
+            response = call(
+                self.session,
+                "POST",
+                self.token_url,
+                data=form,
+                headers=headers,
+                what=what,
+                allow_redirects=False,
+            )
+            now = self.clock()
             return read_json(response, what), response, now
-        except ArcGISServiceError as exc:
-            if ssl_required(exc):
-                raise InsecureTransportError(
-                    "url",
-                    f"{self.token_url.split('?')[0]} answered '403 SSL Required': the server "
-                    "accepts sign-ins only over https; use its https:// URL",
-                ) from None
-            raise
+        except ArcTokenError as exc:
+            del form  # the frame stays in the traceback: it must not hold the secret
+            raise detached(self._explained(exc)) from None
+
+    def _explained(self, exc: ArcTokenError) -> ArcTokenError:
+        """``403 SSL Required`` is a plain-http sign-in, not a refused password."""
+        if isinstance(exc, ArcGISServiceError) and ssl_required(exc):
+            return InsecureTransportError(
+                "url",
+                f"{self.token_url.split('?')[0]} answered '403 SSL Required': the server "
+                "accepts sign-ins only over https; use its https:// URL",
+            )
+        return exc
 
 
 def refused(error: ArcGISServiceError, codes: Tuple[int, ...]) -> bool:

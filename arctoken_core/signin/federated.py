@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Dict
 
 import requests
 
@@ -60,8 +60,8 @@ class FederatedExchangeProvider(FormSignIn):
             log.info("portal token rejected during exchange; refreshing it once")
         return self._exchange(self.portal_token())
 
-    def _exchange(self, portal: Token) -> Token:
-        form = {
+    def _form(self, portal: Token) -> Dict[str, str]:
+        return {
             "token": portal.value,
             "serverUrl": self.server_root,
             "request": "getToken",
@@ -69,9 +69,11 @@ class FederatedExchangeProvider(FormSignIn):
             "expiration": str(self.expiration),
             "f": "json",
         }
+
+    def _exchange(self, portal: Token) -> Token:
         headers = {"Referer": portal.referer} if portal.referer else None
         try:
-            payload, response, now = self._post(form, "token exchange", headers)
+            payload, response, now = self._post(self._form(portal), "token exchange", headers)
         except InvalidTokenError:
             self.invalidate_portal_token(portal.value)
             raise

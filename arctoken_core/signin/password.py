@@ -8,7 +8,7 @@ standard one is not there.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable, Optional
+from typing import TYPE_CHECKING, Callable, Dict, Optional
 
 import requests
 
@@ -77,8 +77,8 @@ class GenerateTokenProvider(FormSignIn):
             self.token_url = found
         return self._sign_in()
 
-    def _sign_in(self) -> Token:
-        form = {
+    def _form(self) -> Dict[str, str]:
+        return {
             "username": self.username,
             "password": self.password.reveal(),
             "client": "referer",
@@ -86,8 +86,10 @@ class GenerateTokenProvider(FormSignIn):
             "expiration": str(self.expiration),
             "f": "json",
         }
-        try:
-            payload, response, now = self._post(form, "sign-in")
+
+    def _sign_in(self) -> Token:
+        try:  # no local holds the form: this frame may end up in a traceback
+            payload, response, now = self._post(self._form(), "sign-in")
         except ArcGISServiceError as exc:
             if refused(exc, (400, 401, 403)):
                 raise authentication_error(exc, repr(self.username), self.token_url) from None
