@@ -9,6 +9,29 @@ from __future__ import annotations
 
 from typing import List, Optional, Sequence, TypeVar
 
+__all__ = [
+    "AccountLockedError",
+    "ArcGISServiceError",
+    "ArcTokenError",
+    "AuthenticationError",
+    "ConfigError",
+    "InsecureTransportError",
+    "InvalidTokenError",
+    "JobError",
+    "JobFailedError",
+    "JobTimeoutError",
+    "NotFederatedError",
+    "PermissionDeniedError",
+    "ProxyError",
+    "ResponseFormatError",
+    "SignInRequiredError",
+    "TLSError",
+    "TokenRequiredError",
+    "TransportError",
+    "detached",
+]
+
+
 _E = TypeVar("_E", bound=BaseException)
 
 

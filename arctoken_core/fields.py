@@ -17,6 +17,14 @@ from .kinds import DEFAULT_REFERER, KINDS, MAX_EXPIRATION, MIN_EXPIRATION, Kind
 from .tokens.token import usable_referer, usable_token
 from .urls import is_loopback, normalise_portal_url, normalise_server_url
 
+__all__ = [
+    "Problem",
+    "check",
+    "check_scheme",
+    "normalise_root",
+    "proxy_parts",
+]
+
 
 @dataclass(frozen=True)
 class Problem:

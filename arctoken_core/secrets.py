@@ -14,6 +14,20 @@ import threading
 from collections import OrderedDict
 from typing import Any, Iterator, Optional, Set
 
+__all__ = [
+    "MASK",
+    "RECENT_TOKENS",
+    "RedactingFilter",
+    "Secret",
+    "get_logger",
+    "log_to",
+    "mask_token",
+    "redact",
+    "register_secret",
+    "register_token",
+]
+
+
 MASK = "********"
 _MIN_SECRET_LENGTH = 4
 

@@ -13,6 +13,15 @@ from ..secrets import get_logger
 from ..transport.http import call, read_json
 from ..urls import origin_key, root_key
 
+__all__ = [
+    "ServerInfo",
+    "own_token_url",
+    "portal_token_url",
+    "server_info",
+    "token_service_url",
+]
+
+
 log = get_logger(__name__)
 
 
