@@ -42,8 +42,11 @@ from .tokens.cache import CachedProvider, TokenCache, cache_key, default_directo
 from .tokens.handler import Listener, TokenHandler
 from .tokens.token import Token
 from .transport.auth import ArcGISAuth
-from .transport.http import HttpSettings, call, make_session, read_json
+from .transport.failures import call
+from .transport.replies import read_json
 from .transport.scope import Scope, owned_by
+from .transport.session import make_session
+from .transport.settings import HttpSettings
 from .urls import normalise_server_url
 
 __all__ = ["Connection"]

@@ -9,7 +9,7 @@ from . import fields, kinds
 from .errors import ConfigError
 from .secrets import Secret
 from .signin.pro import active_portal_url
-from .transport.http import HttpSettings
+from .transport.settings import HttpSettings
 from .urls import OriginKey, origin_key
 
 __all__ = [

@@ -91,6 +91,16 @@ def origin_key(url: str, field: str = "url") -> OriginKey:
     return host, port
 
 
+def display_origin(url: Optional[str]) -> str:
+    """``scheme://host[:port]`` of a URL for a message: no userinfo, path or query (no token)."""
+    try:
+        parts = urlsplit(url or "")
+        port = parts.port
+    except ValueError:
+        return "an unreadable address"
+    return f"{parts.scheme}://{parts.hostname}" + (f":{port}" if port else "")
+
+
 def root_key(url: str) -> RootKey:
     """(host, port, path) of a root, scheme-less, for comparing owningSystemUrl and friends.
 

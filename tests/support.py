@@ -249,9 +249,9 @@ class SleepLog:
     def install(self, monkeypatch: pytest.MonkeyPatch) -> SleepLog:
         """Make every session a Connection creates sleep through this log."""
         from arctoken_core import connection
-        from arctoken_core.transport import http
+        from arctoken_core.transport import session
 
-        real = http.make_session
+        real = session.make_session
         monkeypatch.setattr(connection, "make_session", lambda s: real(s, sleep=self))
         return self
 

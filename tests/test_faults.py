@@ -9,6 +9,7 @@ holds no secret, and leaves no half-written output behind. Backoff waits go to a
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Dict, List, Type
@@ -25,7 +26,10 @@ from arctoken_core.errors import (
     TransportError,
 )
 from arctoken_core.run.gpjob import GPJob
-from arctoken_core.transport.http import HttpSettings, call, make_session, read_json
+from arctoken_core.transport.failures import call
+from arctoken_core.transport.replies import read_json
+from arctoken_core.transport.session import make_session
+from arctoken_core.transport.settings import HttpSettings
 from arctoken_emulator import Emulator
 from tests.conftest import ALICE, ALICE_PASSWORD, LIFETIME, assert_no_secret
 from tests.support import SleepLog, connect, free_port, one_error_line, run_cli
@@ -131,7 +135,18 @@ def test_retry_after_is_honoured_up_to_the_cap(emu: Emulator) -> None:
     emu.inject_fault("rest/info", "429", count=1, retry_after="Wed, 21 Oct 2015 07:28:00 GMT")
     reply = read_json(call(session, "GET", f"{emu.server_url}/rest/info", params={"f": "json"}))
     assert "authInfo" in reply
-    assert sleeps.delays == [3.0, 5.0, 2.0]  # as asked, capped, backoff for an HTTP date
+    assert sleeps.delays == [3.0, 5.0, 2.0]  # as asked, capped, backoff for a past HTTP date
+
+
+def test_a_retry_after_http_date_in_the_future_is_waited_for(emu: Emulator) -> None:
+    from email.utils import formatdate
+
+    sleeps = SleepLog()
+    session = make_session(HttpSettings(retry_after_cap=500.0), sleep=sleeps)
+    emu.inject_fault("rest/info", "429", count=1, retry_after=formatdate(time.time() + 100))
+    assert read_json(call(session, "GET", f"{emu.server_url}/rest/info", params={"f": "json"}))
+    (delay,) = sleeps.delays
+    assert 50 < delay <= 100  # the date's distance, not the 0.5 s backoff
 
 
 BODY_FAULTS = [

@@ -36,8 +36,7 @@ from arctoken_core.signin.base import token_from_reply
 from arctoken_core.signin.discovery import portal_token_url, server_info
 from arctoken_core.tokens.cache import TokenCache, cache_key
 from arctoken_core.tokens.token import usable_token
-from arctoken_core.transport.auth import token_rejected
-from arctoken_core.transport.http import read_json
+from arctoken_core.transport.replies import read_json, token_rejected
 from arctoken_core.urls import (
     is_loopback,
     normalise_portal_url,

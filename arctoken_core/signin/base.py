@@ -23,7 +23,9 @@ from ..errors import (
 from ..secrets import get_logger
 from ..tokens.provider import TokenProvider
 from ..tokens.token import Token, clock_skew, local_expiry, usable_token
-from ..transport.http import call, check_transport, read_json
+from ..transport.failures import call
+from ..transport.guard import check_transport
+from ..transport.replies import read_json
 
 __all__ = [
     "DeferredProvider",

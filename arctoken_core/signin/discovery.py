@@ -10,7 +10,8 @@ import requests
 
 from ..errors import ConfigError
 from ..secrets import get_logger
-from ..transport.http import call, read_json
+from ..transport.failures import call
+from ..transport.replies import read_json
 from ..urls import origin_key, root_key
 
 __all__ = [

@@ -14,7 +14,6 @@ a fresh token.
 
 from __future__ import annotations
 
-import json
 import threading
 from typing import Any, Callable, Optional
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
@@ -27,15 +26,15 @@ from ..errors import ArcTokenError
 from ..secrets import get_logger
 from ..tokens.handler import TokenHandler
 from ..tokens.token import Token
-from .http import check_transport
+from .guard import check_transport
+from .replies import token_rejected
+
+__all__ = ["HEADER", "PLACEMENTS", "ArcGISAuth", "put_token", "strip_token"]
 
 log = get_logger(__name__)
 
 PLACEMENTS = ("header", "body", "query")
 HEADER = "X-Esri-Authorization"
-_RETRY_CODES = (498, 499)
-_MAX_INSPECT = 1 << 20
-"""Bodies larger than this are data, not an error envelope: never read to look for 498."""
 
 Resolver = Callable[[str], Optional[TokenHandler]]
 
@@ -130,36 +129,6 @@ class _Hook:
         for hook in retry.hooks["response"]:
             new = hook(new, **kwargs) or new
         return new
-
-
-def token_rejected(response: requests.Response) -> Optional[int]:
-    """498 or 499 when the response says the token is invalid or missing, else None."""
-    if response.status_code in _RETRY_CODES:
-        return response.status_code
-    kind = response.headers.get("Content-Type", "")
-    if not any(t in kind for t in ("json", "text/plain", "javascript")) and kind:
-        return None
-    length = response.headers.get("Content-Length")
-    if length is not None and length.isdigit() and int(length) > _MAX_INSPECT:
-        return None
-    head = response.content[:_MAX_INSPECT].lstrip()
-    if not head.startswith(b"{") or b'"error"' not in head and b'"status"' not in head:
-        return None
-    try:
-        payload = json.loads(head)
-    except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
-        return None
-    if not isinstance(payload, dict):
-        return None
-    error = payload.get("error")
-    code = error.get("code") if isinstance(error, dict) else payload.get("code")
-    if str(payload.get("status", "")).lower() != "error" and not isinstance(error, dict):
-        return None
-    try:
-        number = int(code)  # type: ignore[arg-type]
-    except (TypeError, ValueError, OverflowError):  # OverflowError: JSON's Infinity
-        return None
-    return number if number in _RETRY_CODES else None
 
 
 def put_token(request: requests.PreparedRequest, token: Token, placement: str) -> None:

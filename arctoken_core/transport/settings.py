@@ -1,0 +1,62 @@
+"""HttpSettings: the user's proxy, TLS, timeout and retry choices, checked once."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Optional, Tuple
+from urllib.parse import quote, urlsplit, urlunsplit
+
+from ..errors import ConfigError
+from ..secrets import Secret
+
+__all__ = ["MAX_TIMEOUT", "HttpSettings", "Timeout"]
+
+MAX_TIMEOUT = 86400.0
+"""A day: no single HTTP exchange should wait longer (the OS clock overflows at centuries)."""
+
+Timeout = Tuple[float, float]
+
+
+@dataclass(frozen=True)
+class HttpSettings:
+    """How to reach ArcGIS: proxy, TLS, timeouts and retries. Validated by ``connection``."""
+
+    proxy: Optional[str] = None
+    proxy_username: Optional[str] = None
+    proxy_password: Optional[Secret] = None
+    use_system_proxy: bool = True
+    verify: bool = True
+    ca_bundle: Optional[str] = None
+    timeout: Timeout = (10.0, 60.0)
+    retries: int = 3
+    backoff: float = 0.5
+    retry_after_cap: float = 30.0
+    allow_http_loopback: bool = True
+
+    def __post_init__(self) -> None:
+        """Refuse timeouts that no socket accepts (NaN, infinity, zero or less, centuries).
+
+        Without this such a timeout got as far as the socket and failed there with a bare
+        ValueError or OverflowError instead of a ConfigError naming the field.
+        """
+        if not all(_positive_seconds(value) for value in self.timeout):
+            raise ConfigError(
+                "timeout", f"must be a number of seconds above 0 and at most {MAX_TIMEOUT:g}"
+            )
+
+    def proxy_url(self) -> Optional[str]:
+        """The explicit proxy as a URL with its credentials, or None to use no/system proxy."""
+        if not self.proxy:
+            return None
+        parts = urlsplit(self.proxy if "://" in self.proxy else "http://" + self.proxy)
+        if not self.proxy_username:
+            return urlunsplit(parts)
+        password = self.proxy_password.reveal() if self.proxy_password else ""
+        userinfo = quote(self.proxy_username, safe="") + ":" + quote(password, safe="")
+        host = parts.netloc.rsplit("@", 1)[-1]
+        return urlunsplit((parts.scheme, f"{userinfo}@{host}", parts.path, "", ""))
+
+
+def _positive_seconds(value: Any) -> bool:
+    return isinstance(value, (int, float)) and math.isfinite(value) and 0 < value <= MAX_TIMEOUT
