@@ -36,7 +36,7 @@ class Toolbox:
 
 
 class _Reporter:
-    """Adapts arcpy's messages and progressor to ``arctoken_core.runner.Reporter``."""
+    """Adapts arcpy's messages and progressor to ``arctoken_core.run.reporting.Reporter``."""
 
     def __init__(self, messages: Any) -> None:
         self.messages = messages
@@ -96,8 +96,15 @@ class _Tool:
         """Run the tool; expected failures end as one clear error message."""
         reporter = _Reporter(messages)
         host = toolbox.Host(
-            reporter, arcpy.GetSigninToken, arcpy.GetActivePortalURL, self.clock, self.sleep
+            reporter,
+            arcpy.GetSigninToken,
+            arcpy.GetActivePortalURL,
+            self.clock,
+            self.sleep,
+            cancelled=lambda: bool(arcpy.env.isCancelled),
         )
+        auto_cancelling = arcpy.env.autoCancelling
+        arcpy.env.autoCancelling = False  # Cancel sets isCancelled: the run stops cleanly
         try:
             toolbox.execute(self.spec, parameters, host)
         except Exception as exc:  # noqa: BLE001 - shown as a masked tool error below
@@ -105,6 +112,7 @@ class _Tool:
             messages.addErrorMessage(text)
             raise arcpy.ExecuteError(text) from None
         finally:
+            arcpy.env.autoCancelling = auto_cancelling
             if reporter.started:
                 arcpy.ResetProgressor()
 

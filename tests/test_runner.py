@@ -1,4 +1,4 @@
-"""arctoken_core.run.runner without arcpy: targets, checks, files, scripts, jobs, reporting."""
+"""arctoken_core.run without arcpy: targets, checks, files, scripts, jobs, reporting."""
 
 from __future__ import annotations
 
@@ -13,15 +13,17 @@ import pytest
 from arctoken_core.clock import ManualClock
 from arctoken_core.connection import Connection
 from arctoken_core.errors import ConfigError, JobFailedError, JobTimeoutError
-from arctoken_core.run import runner
-from arctoken_core.run.runner import (
+from arctoken_core.run import generate, job, outputs, reporting
+from arctoken_core.run import script as scripts
+from arctoken_core.run.outcome import run_to_file
+from arctoken_core.run.pacing import Pace
+from arctoken_core.run.script import ScriptError
+from arctoken_core.run.targets import (
     JobTarget,
     RestTarget,
-    ScriptError,
     ScriptTarget,
     check_target,
     parse_json_object,
-    run_to_file,
     target_from_values,
 )
 from arctoken_core.secrets import MASK, Secret
@@ -124,10 +126,12 @@ def test_loopback_http_urls_are_allowed() -> None:
 
 
 def test_output_path_checks(tmp_path: Path) -> None:
-    assert runner.check_output_path(str(tmp_path / "a.json"), "output_file") == []
-    assert runner.check_output_path(None, "output_file") == []
-    assert "folder not found" in runner.check_output_path(str(tmp_path / "x" / "a"), "f")[0].message
-    assert "is a folder" in runner.check_output_path(str(tmp_path), "f")[0].message
+    assert outputs.check_output_path(str(tmp_path / "a.json"), "output_file") == []
+    assert outputs.check_output_path(None, "output_file") == []
+    assert (
+        "folder not found" in outputs.check_output_path(str(tmp_path / "x" / "a"), "f")[0].message
+    )
+    assert "is a folder" in outputs.check_output_path(str(tmp_path), "f")[0].message
 
 
 # -- reporting ----------------------------------------------------------------------------------
@@ -136,7 +140,7 @@ def test_output_path_checks(tmp_path: Path) -> None:
 def test_safe_reporter_masks_and_clamps() -> None:
     Secret(ALICE_PASSWORD)  # as a Connection registers it
     inner = ListReporter()
-    safe = runner.SafeReporter(inner)
+    safe = reporting.SafeReporter(inner)
     safe.info("url?token=abcdefghijklmnop&f=json")
     safe.warning(f"password {ALICE_PASSWORD}")
     safe.progress("half", 250.0)
@@ -148,7 +152,7 @@ def test_safe_reporter_masks_and_clamps() -> None:
 def test_forward_logs_only_inside_the_block() -> None:
     reporter = ListReporter()
     log = logging.getLogger("arctoken_core.sometest")
-    with runner.forward_logs(reporter):
+    with reporting.forward_logs(reporter):
         log.warning("proxy slow, token=%s", "abcdefghijklmnopqrst")
         log.info("not shown at the default level")
     log.warning("after the block")
@@ -158,7 +162,7 @@ def test_forward_logs_only_inside_the_block() -> None:
 
 def test_issue_token_messages_and_file(conn: Connection, tmp_path: Path) -> None:
     reporter = ListReporter()
-    issued = runner.issue_token(conn, reporter, str(tmp_path / "t.json"))
+    issued = generate.issue_token(conn, reporter, str(tmp_path / "t.json"))
     assert issued.url == conn.target_url and issued.referer == "arctokentools"
     assert json.loads((tmp_path / "t.json").read_text())["token"] == issued.value
     assert any(f"as {ALICE}" in m and "valid until" in m for m in reporter.infos)
@@ -231,10 +235,10 @@ def test_script_traceback_starts_in_the_script(conn: Connection, tmp_path: Path)
         tmp_path, "def main(ctx):\n    inner()\n\n\ndef inner():\n    raise KeyError('k')\n"
     )
     with pytest.raises(ScriptError) as caught:
-        runner.run_script(conn, ScriptTarget(script), ListReporter(), lambda s: None)
+        scripts.run_script(conn, ScriptTarget(script), ListReporter(), Pace(lambda s: None))
     text = str(caught.value)
     assert 'work.py", line 2, in main' in text and "line 6, in inner" in text
-    assert "runner.py" not in text
+    assert "arctoken_core" not in text
 
 
 def test_sys_exit_zero_is_success(conn: Connection, tmp_path: Path) -> None:
@@ -246,10 +250,10 @@ def test_sys_exit_zero_is_success(conn: Connection, tmp_path: Path) -> None:
 def test_missing_function(conn: Connection, tmp_path: Path) -> None:
     script = _script(tmp_path, "x = 1\n")
     with pytest.raises(ConfigError) as caught:
-        runner.load_function(script, "main")
+        scripts.load_function(script, "main")
     assert caught.value.field == "function_name"
     with pytest.raises(ConfigError):
-        runner.load_function(str(tmp_path / "none.py"), "main")
+        scripts.load_function(str(tmp_path / "none.py"), "main")
 
 
 def test_the_script_template_runs(
@@ -258,7 +262,9 @@ def test_the_script_template_runs(
     template = str(ROOT / "examples" / "script_template.py")
     target = ScriptTarget(template, "main", {"service_url": emu.service_url, "pause_seconds": 700})
     reporter = ListReporter()
-    outcome = run_to_file(conn, target, str(tmp_path / "o.json"), reporter, clock.advance)
+    outcome = run_to_file(
+        conn, target, str(tmp_path / "o.json"), reporter, Pace(clock.advance, clock)
+    )
     assert outcome.result == {"service": emu.service_url, "counts": {"Points": 2}}
     assert outcome.finished > outcome.started  # the pause moved the clock, nobody slept
     assert any("Counted 1 layer" in m for m in reporter.infos)
@@ -284,7 +290,9 @@ def test_job_target_across_lifetimes(
 ) -> None:
     reporter = ListReporter()
     target = JobTarget(emu.gp_task_url, {"duration": 4 * LIFETIME}, poll_interval=60)
-    outcome = run_to_file(conn, target, str(tmp_path / "o.json"), reporter, clock.advance)
+    outcome = run_to_file(
+        conn, target, str(tmp_path / "o.json"), reporter, Pace(clock.advance, clock)
+    )
     assert outcome.result["status"] == "esriJobSucceeded"
     assert outcome.token_refreshes >= 3
     assert sum("refreshed" in m for m in reporter.infos) == outcome.token_refreshes
@@ -298,11 +306,11 @@ def test_job_failure_and_time_limit(
     reporter = ListReporter()
     failing = JobTarget(emu.gp_task_url, {"fail": True, "duration": 60}, poll_interval=10)
     with pytest.raises(JobFailedError, match="asked to fail"):
-        run_to_file(conn, failing, str(tmp_path / "o.json"), reporter, clock.advance)
+        run_to_file(conn, failing, str(tmp_path / "o.json"), reporter, Pace(clock.advance, clock))
     assert any("asked to fail" in m for m in reporter.warnings)
     slow = JobTarget(emu.gp_task_url, {"duration": 600}, poll_interval=10, time_limit=100)
     with pytest.raises(JobTimeoutError):
-        run_to_file(conn, slow, str(tmp_path / "o.json"), reporter, clock.advance)
+        run_to_file(conn, slow, str(tmp_path / "o.json"), reporter, Pace(clock.advance, clock))
     assert _outcome(tmp_path / "o.json")["status"] == "failed"
 
 
@@ -310,7 +318,7 @@ def test_sys_exit_while_loading_is_a_script_error(tmp_path: Path) -> None:
     script = tmp_path / "exits.py"
     script.write_text("import sys\nsys.exit(3)\n")
     with pytest.raises(ScriptError) as err:
-        runner.load_function(str(script), "main")
+        scripts.load_function(str(script), "main")
     assert "status 3" in str(err.value)
 
 
@@ -319,4 +327,4 @@ def test_sys_exit_while_loading_is_a_script_error(tmp_path: Path) -> None:
     [("Processing 40%", 40.0), ("Step 2 of 4 (50.5 %)", 50.5), ("Working", None), ("250%", None)],
 )
 def test_percent_in_progress_messages(text: str, percent: Optional[float]) -> None:
-    assert runner.percent_in(text) == percent
+    assert job.percent_in(text) == percent

@@ -15,7 +15,7 @@ from typing import Any, Dict, List
 import pytest
 
 from arctoken_core.kinds import KIND_LABELS, KINDS
-from arctoken_core.run.runner import TARGET_LABELS
+from arctoken_core.run.targets import TARGET_LABELS
 from arctoken_core.toolbox import spec as toolspec
 from tests.toolbox_support import (  # noqa: F401 - fixtures
     DOUBLE,
@@ -38,9 +38,21 @@ def _open(toolbox: ModuleType, name: str = "GenerateToken") -> ProTool:
 # -- loading ---------------------------------------------------------------------------------
 
 
+RUN_MODULES = (
+    "arctoken_core.run.outcome",
+    "arctoken_core.run.script",
+    "arctoken_core.run.job",
+    "arctoken_core.run.gpjob",
+    "arctoken_core.run.generate",
+    "arctoken_core.connection",
+)
+"""What a tool run loads and opening or validating a dialog must not."""
+
+
 def test_the_toolbox_loads_without_site_packages_or_network_code(tmp_path: Path) -> None:
-    """Loaded like Pro (SourceFileLoader), from another folder, with no site-packages at all:
-    arctoken_core comes from beside the .pyt and nothing heavy is imported."""
+    """Loaded like Pro (SourceFileLoader), from another folder, with no site-packages at all,
+    then both tool dialogs opened and validated (fresh, then with values typed in):
+    arctoken_core comes from beside the .pyt and neither requests nor the runner is imported."""
     code = f"""
 import importlib.machinery, importlib.util, json, sys
 sys.path.insert(0, {str(DOUBLE)!r})
@@ -50,10 +62,25 @@ module = importlib.util.module_from_spec(spec)
 loader.exec_module(module)
 box = module.Toolbox()
 tools = [cls() for cls in box.tools]
+typed = {{"connection_type": "ArcGIS Enterprise portal", "url": "https://gis.example.com/portal",
+         "username": "analyst", "target_type": "Geoprocessing service job",
+         "task_url": "https://gis.example.com/server/rest/services/T/GPServer/t",
+         "job_parameters": '{{"a": [1, 2]}}', "output_file": {str(tmp_path / "out.json")!r}}}
+messages = []
+for tool in tools:
+    params = tool.getParameterInfo()
+    for round in ("fresh", "typed"):
+        tool.updateParameters(params)
+        tool.updateMessages(params)
+        messages += [p.message for p in params if p.message]
+        for p in params:
+            if p.name in typed:
+                p._user_sets(typed[p.name])
 import arctoken_core
 print(json.dumps({{
     "core": arctoken_core.__file__,
     "labels": [t.label for t in tools],
+    "messages": messages,
     "modules": sorted(m for m in sys.modules if m.split(".")[0] in ("requests", "urllib3")
                       or m.startswith("arctoken_core.")),
 }}))
@@ -70,9 +97,9 @@ print(json.dumps({{
     report = json.loads(done.stdout)
     assert Path(report["core"]).resolve().parent.parent == ROOT
     assert report["labels"] == ["Generate Token", "Run with Credentials"]
-    assert "requests" not in report["modules"]
-    assert "arctoken_core.connection" not in report["modules"]
-    assert "arctoken_core.run.runner" not in report["modules"]
+    assert "arctoken_core.run.targets" in report["modules"]  # validation did run
+    assert [m for m in report["modules"] if m.split(".")[0] in ("requests", "urllib3")] == []
+    assert [m for m in RUN_MODULES if m in report["modules"]] == []
 
 
 def test_toolbox_label_alias_and_tools(toolbox: ModuleType) -> None:

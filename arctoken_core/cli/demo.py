@@ -15,6 +15,8 @@ from ..run.gpjob import GPJob, JobStatus
 from ..secrets import mask_token
 from ..tokens.token import Token
 
+__all__ = ["demo_accounts", "run_demo"]
+
 DemoStep = Tuple[str, Dict[str, Any]]
 
 
@@ -44,11 +46,18 @@ def _steps(emu: Any, accounts: Dict[str, Any]) -> List[DemoStep]:
     ]
 
 
+def demo_accounts() -> Dict[str, Any]:
+    """The emulator's demo users, app and API key (printed by ``arctoken emulator``)."""
+    return {
+        "users": {"demo": "demo-password", "analyst": "analyst-password"},
+        "apps": {"demo-app": "demo-app-secret"},
+        "api_keys": {"AAPKdemo0000000000000000000000key": None},
+    }
+
+
 def run_demo(token_lifetime: float = 2.0, lifetimes: float = 3.5, out: TextIO = sys.stdout) -> int:
     """Run the demo and print its story to ``out``; 0 when everything worked."""
     from arctoken_emulator import Emulator
-
-    from .main import demo_accounts
 
     accounts = demo_accounts()
     duration = token_lifetime * lifetimes

@@ -284,6 +284,8 @@ def cmd_emulator(args: argparse.Namespace) -> int:
 
     from arctoken_emulator import Emulator
 
+    from .demo import demo_accounts
+
     emu = Emulator(
         token_lifetime=args.token_lifetime,
         gp_job_duration=args.job_duration,
@@ -306,15 +308,6 @@ def cmd_emulator(args: argparse.Namespace) -> int:
     finally:
         emu.stop()
     return 0
-
-
-def demo_accounts() -> Dict[str, Any]:
-    """The emulator's demo users, app and API key (printed by ``arctoken emulator``)."""
-    return {
-        "users": {"demo": "demo-password", "analyst": "analyst-password"},
-        "apps": {"demo-app": "demo-app-secret"},
-        "api_keys": {"AAPKdemo0000000000000000000000key": None},
-    }
 
 
 def _log_to_stderr(level: int) -> ContextManager[None]:

@@ -11,7 +11,6 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Mapping, Optional
 
-from ..clock import Clock, system_clock
 from ..errors import JobFailedError, JobTimeoutError, ResponseFormatError
 from ..secrets import get_logger
 
@@ -51,7 +50,11 @@ def gp_params(params: Mapping[str, Any]) -> Dict[str, Any]:
 
 
 class GPJob:
-    """Runs one job of the task at ``task_url`` to its end."""
+    """Runs one job of the task at ``task_url`` to its end.
+
+    ``clock`` measures elapsed time and the time limit: a monotonic timer (never the wall
+    clock, which may jump); tests give a ManualClock and its ``advance`` as ``sleep``.
+    """
 
     def __init__(
         self,
@@ -62,7 +65,7 @@ class GPJob:
         time_limit: Optional[float] = None,
         on_status: Optional[Callable[[JobStatus], None]] = None,
         sleep: Callable[[float], object] = time.sleep,
-        clock: Clock = system_clock,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.call = call
         self.task_url = task_url.rstrip("/")
@@ -72,18 +75,19 @@ class GPJob:
         self.sleep = sleep
         self.clock = clock
         self.job_id = ""
+        self.started = 0.0
         self.messages: List[str] = []
 
     def run(self, params: Mapping[str, Any]) -> JobResult:
         """Submit, poll until the job ends, and return its results; raise JobError otherwise."""
-        start = self.clock()
+        start = self.started = self.clock()
         self.job_id = self._submit(params)
         while True:
             status = self._poll(start)
             if status in TERMINAL:
                 return self._finish(status)
             if self.time_limit is not None and self.clock() - start >= self.time_limit:
-                self._cancel(start)
+                self._cancel()
             self.sleep(self.poll_interval)
 
     @property
@@ -126,13 +130,24 @@ class GPJob:
                 results[name] = value.get("value")
         return JobResult(self.job_id, status, results, list(self.messages))
 
-    def _cancel(self, start: float) -> None:
-        log.warning("job %s passed its time limit; cancelling it", self.job_id)
+    def stop(self, pause: Optional[Callable[[float], object]] = None) -> str:
+        """Ask the server to cancel the job and wait a few polls for it to stop; its status.
+
+        ``pause`` waits between polls (default: this job's sleep).
+        """
+        wait = pause or self.sleep
         self.call("POST", f"{self.job_url}/cancel", None)
+        status = ""
         for _ in range(CANCEL_GRACE_POLLS):
-            if self._poll(start) in TERMINAL:
+            status = self._poll(self.started)
+            if status in TERMINAL:
                 break
-            self.sleep(self.poll_interval)
+            wait(self.poll_interval)
+        return status
+
+    def _cancel(self) -> None:
+        log.warning("job %s passed its time limit; cancelling it", self.job_id)
+        self.stop()
         raise JobTimeoutError(
             f"job {self.job_id} ran past the time limit of {self.time_limit:g} s and was "
             "cancelled; raise the time limit or check the service",

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from ..clock import Clock
     from ..connection import Connection
     from ..fields import Problem
-    from ..run.runner import Reporter
+    from ..run.reporting import Reporter
 
 
 class ParameterLike(Protocol):
@@ -154,15 +154,16 @@ def update_messages(tool: ToolSpec, params: Sequence[ParameterLike]) -> None:
 def problems_of(tool: ToolSpec, values: Mapping[str, Any]) -> List[Problem]:
     """Errors and warnings of ``values`` for ``tool`` (no network access)."""
     from ..fields import check
-    from ..run import runner
+    from ..run.outputs import check_output_path
+    from ..run.targets import check_target
 
     problems = check(connection_kwargs(values))
     for spec in tool.params:
         if spec.parameter_type != DERIVED and spec.is_output:
-            problems += runner.check_output_path(values.get(spec.name), spec.name)
+            problems += check_output_path(values.get(spec.name), spec.name)
     if any(s.name == "target_type" for s in tool.params):
         _, target = selected(values)
-        problems += runner.check_target(target, values)
+        problems += check_target(target, values)
     return problems
 
 
@@ -215,7 +216,8 @@ class Host:
     """What a tool run needs from its host (ArcGIS Pro, or a test).
 
     ``signin`` and ``active_portal`` are ``arcpy.GetSigninToken`` and
-    ``arcpy.GetActivePortalURL`` inside Pro; ``clock`` and ``sleep`` let tests move time.
+    ``arcpy.GetActivePortalURL`` inside Pro; ``cancelled`` reads ``arcpy.env.isCancelled``;
+    ``clock`` and ``sleep`` let tests move time (the clock then also times GP jobs).
     """
 
     reporter: Reporter
@@ -223,6 +225,7 @@ class Host:
     active_portal: Optional[Callable[[], str]] = None
     clock: Optional[Clock] = None
     sleep: Callable[[float], object] = time.sleep
+    cancelled: Optional[Callable[[], bool]] = None
 
 
 def build_connection(values: Mapping[str, Any], host: Host) -> Connection:
@@ -247,7 +250,7 @@ def execute(tool: ToolSpec, params: Sequence[ParameterLike], host: Host) -> Valu
 
 
 def _generate_token(values: Mapping[str, Any], host: Host) -> Values:
-    from ..run.runner import issue_token
+    from ..run.generate import issue_token
 
     conn = build_connection(values, host)
     try:
@@ -265,13 +268,16 @@ def _generate_token(values: Mapping[str, Any], host: Host) -> Values:
 
 
 def _run_with_credentials(values: Mapping[str, Any], host: Host) -> Values:
-    from ..run.runner import run_to_file, target_from_values
+    from ..run.outcome import run_to_file
+    from ..run.pacing import Pace
+    from ..run.targets import target_from_values
 
     _, target_type = selected(values)
     target = target_from_values(target_type, values)
     conn = build_connection(values, host)
+    pace = Pace(host.sleep, host.clock or time.monotonic, host.cancelled)
     try:
-        outcome = run_to_file(conn, target, str(values["output_file"]), host.reporter, host.sleep)
+        outcome = run_to_file(conn, target, str(values["output_file"]), host.reporter, pace)
     finally:
         conn.close()
     return {"result_file": outcome.path, "token_refreshes": outcome.token_refreshes}

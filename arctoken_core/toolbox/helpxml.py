@@ -21,7 +21,8 @@ import sys
 import xml.etree.ElementTree as ET  # noqa: S405 - writes XML; nothing untrusted is parsed
 from typing import Dict, Iterable, List, Optional, Sequence
 
-from .spec import DERIVED, OPTIONAL, TOOLBOX, ParamSpec, ToolboxSpec, ToolSpec
+from .spec import TOOLBOX
+from .types import DERIVED, OPTIONAL, ParamSpec, ToolboxSpec, ToolSpec
 
 DATATYPE_NAMES = {
     "GPString": "String",

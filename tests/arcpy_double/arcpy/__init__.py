@@ -451,15 +451,32 @@ def GetActivePortalURL() -> str:  # noqa: N802 - arcpy's name
 
 
 class _Environment:
-    """arcpy.env: the few settings tools may read."""
+    """arcpy.env: the few settings tools may read, and the two cancellation properties.
 
-    __slots__ = ("overwriteOutput", "workspace", "scratchFolder", "scratchWorkspace")
+    As Esri documents them: ``autoCancelling`` (True by default) ends the script on the
+    current line when the user cancels; set to False, a cancel instead turns the read-only
+    ``isCancelled`` from False to True and the script carries on until it stops itself.
+    """
+
+    __slots__ = (
+        "overwriteOutput",
+        "workspace",
+        "scratchFolder",
+        "scratchWorkspace",
+        "autoCancelling",
+    )
 
     def __init__(self) -> None:
         self.overwriteOutput = True
         self.workspace: Optional[str] = None
         self.scratchFolder: Optional[str] = None
         self.scratchWorkspace: Optional[str] = None
+        self.autoCancelling = True
+
+    @property
+    def isCancelled(self) -> bool:  # noqa: N802 - arcpy's name
+        """True once the user cancelled the tool, when autoCancelling is False (read-only)."""
+        return not self.autoCancelling and _double.cancel_requested()
 
 
 env = _Environment()

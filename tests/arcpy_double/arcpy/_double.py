@@ -27,6 +27,8 @@ class State:
     progressor: List[Tuple[str, Tuple[Any, ...]]] = field(default_factory=list)
     """(function name, arguments) of every progressor call."""
     signin_calls: int = 0
+    cancel: Union[bool, Callable[[], bool]] = False
+    """Whether the user has pressed Cancel (or a callable answering it, looked at each time)."""
 
     def texts(self, severity: Optional[str] = None) -> List[str]:
         """The text of every message, or of those of one severity."""
@@ -46,6 +48,12 @@ def reset() -> None:
     fresh = State()
     for name in State.__dataclass_fields__:
         setattr(STATE, name, getattr(fresh, name))
+
+
+def cancel_requested() -> bool:
+    """True once the user has pressed Cancel on the running tool."""
+    cancel = STATE.cancel
+    return bool(cancel() if callable(cancel) else cancel)
 
 
 def record(severity: str, text: str) -> None:

@@ -1,0 +1,194 @@
+"""The connection parameters both tools share, in dialog order: where and how to sign in.
+
+Standard library only: ArcGIS Pro builds the dialog from these whenever it opens a tool.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping, Tuple
+
+from ..kinds import FEDERATING_KINDS, KIND_LABELS, PASSWORD_KINDS
+from ..urls import ONLINE_URL
+from .types import PROXY, REQUIRED, SECURITY, ParamSpec
+
+__all__ = ["ONLINE_DEFAULT_KINDS", "REFERER_KINDS", "TOKEN_KINDS", "connection_params"]
+
+TOKEN_KINDS = ("online", "portal", "server", "app")
+REFERER_KINDS = ("online", "portal", "server", "pro", "apikey")
+ONLINE_DEFAULT_KINDS = ("online", "app", "apikey")
+
+
+def _kind_labels() -> Mapping[str, str]:
+    return KIND_LABELS
+
+
+def connection_params() -> Tuple[ParamSpec, ...]:
+    """The connection parameters both tools share, in dialog order."""
+    return (
+        ParamSpec(
+            "connection_type",
+            "Connection Type",
+            "GPString",
+            "Where to sign in, and how. ArcGIS Online, ArcGIS Enterprise portal and ArcGIS "
+            "Server (standalone) sign in with a username and password; ArcGIS Pro active "
+            "portal uses the account ArcGIS Pro is signed in with (no password needed); API "
+            "key uses a key created in your portal; App credentials uses an app's client ID "
+            "and client secret (OAuth 2.0 client credentials).",
+            REQUIRED,
+            default="online",
+            options=_kind_labels,
+            field="kind",
+        ),
+        ParamSpec(
+            "url",
+            "Portal or Server URL",
+            "GPString",
+            "The portal or server to sign in to: https://www.arcgis.com or your organization's "
+            "URL (https://myorg.maps.arcgis.com) for ArcGIS Online, "
+            "https://gis.example.com/portal for an ArcGIS Enterprise portal, "
+            "https://gis.example.com/arcgis for a standalone ArcGIS Server. Filled in for you "
+            "with https://www.arcgis.com for ArcGIS Online, API keys and app credentials, and "
+            "with ArcGIS Pro's active portal for ArcGIS Pro active portal. Must use https:// "
+            "(plain http is allowed only to this machine).",
+            default=ONLINE_URL,
+            field="url",
+        ),
+        ParamSpec(
+            "username",
+            "Username",
+            "GPString",
+            "The account's username (case-sensitive). ArcGIS Online, ArcGIS Enterprise portal "
+            "and ArcGIS Server only.",
+            field="username",
+            kinds=PASSWORD_KINDS,
+        ),
+        ParamSpec(
+            "password",
+            "Password",
+            "GPEncryptedString",
+            "The account's password. It is encrypted in models and geoprocessing history, "
+            "sent only over https in the body of the sign-in request, and never shown in "
+            "messages.",
+            field="password",
+            kinds=PASSWORD_KINDS,
+        ),
+        ParamSpec(
+            "client_id",
+            "Client ID",
+            "GPString",
+            "The app's client ID (App credentials only), from the app's item in your portal.",
+            field="client_id",
+            kinds=("app",),
+        ),
+        ParamSpec(
+            "client_secret",
+            "Client Secret",
+            "GPEncryptedString",
+            "The app's client secret (App credentials only). Encrypted like a password and "
+            "never shown in messages.",
+            field="client_secret",
+            kinds=("app",),
+        ),
+        ParamSpec(
+            "api_key",
+            "API Key",
+            "GPEncryptedString",
+            "The API key (API key only). An API key is used as it is: it cannot be refreshed, "
+            "so it must be valid for the whole run.",
+            field="api_key",
+            kinds=("apikey",),
+        ),
+        ParamSpec(
+            "expiration",
+            "Token Expiration (minutes)",
+            "GPLong",
+            "How long each token should live, 1 to 20160 minutes (14 days). The server may "
+            "grant less; the tools always use the expiry the server returns and refresh "
+            "tokens before they run out.",
+            default=60,
+            value_range=(1, 20160),
+            field="expiration",
+            kinds=TOKEN_KINDS,
+        ),
+        ParamSpec(
+            "referer",
+            "Referer",
+            "GPString",
+            "The referer the tokens are bound to (sent as the Referer header with every "
+            "request). Keep the default unless your portal restricts referers or a "
+            "downstream application needs a particular one. With an API key, it is the "
+            "Referer sent with the key: for a token made by Generate Token, use its Token "
+            "Referer output.",
+            default="arctokentools",
+            field="referer",
+            kinds=REFERER_KINDS,
+        ),
+        ParamSpec(
+            "server_url",
+            "Federated Server URL",
+            "GPString",
+            "Optional: an ArcGIS Server federated with the portal, e.g. "
+            "https://gis.example.com/server. The token is then exchanged for one that server "
+            "accepts. The server must name this portal as its owner; otherwise the tool stops "
+            "with an error rather than send your token elsewhere.",
+            field="server_url",
+            kinds=FEDERATING_KINDS,
+        ),
+        ParamSpec(
+            "proxy",
+            "Proxy (host:port)",
+            "GPString",
+            "A proxy server to go through, as host:port (or http://host:port). Leave empty to "
+            "connect directly or through the system's proxy settings.",
+            category=PROXY,
+            field="proxy",
+        ),
+        ParamSpec(
+            "proxy_username",
+            "Proxy Username",
+            "GPString",
+            "The username for the proxy, when it asks for one.",
+            category=PROXY,
+            field="proxy_username",
+        ),
+        ParamSpec(
+            "proxy_password",
+            "Proxy Password",
+            "GPEncryptedString",
+            "The proxy password. Encrypted like the account password and never shown.",
+            category=PROXY,
+            field="proxy_password",
+        ),
+        ParamSpec(
+            "use_system_proxy",
+            "Use System Proxy Settings",
+            "GPBoolean",
+            "Checked: without a proxy above, use the proxy settings of the system (the "
+            "HTTP_PROXY, HTTPS_PROXY and NO_PROXY environment variables). Unchecked: connect "
+            "directly.",
+            category=PROXY,
+            default=True,
+            field="use_system_proxy",
+        ),
+        ParamSpec(
+            "verify",
+            "Verify Certificates",
+            "GPBoolean",
+            "Checked (recommended): check the server's https certificate. Unchecking it lets "
+            "anyone on the network path read the password and tokens; give a CA bundle "
+            "instead when your organization uses its own certificate authority.",
+            category=SECURITY,
+            default=True,
+            field="verify",
+        ),
+        ParamSpec(
+            "ca_bundle",
+            "CA Bundle File",
+            "DEFile",
+            "Optional: a PEM file with the certificates of your organization's certificate "
+            "authority, for servers whose certificates the system does not trust.",
+            category=SECURITY,
+            extensions=("pem", "crt", "cer"),
+            field="ca_bundle",
+        ),
+    )
