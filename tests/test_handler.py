@@ -9,7 +9,8 @@ import pytest
 
 from arctoken_core.clock import ManualClock
 from arctoken_core.errors import AuthenticationError, TransportError
-from arctoken_core.tokens.handler import TokenHandler, advisory_margin, mandatory_margin
+from arctoken_core.tokens.handler import TokenHandler
+from arctoken_core.tokens.refresh import advisory_margin, mandatory_margin
 from arctoken_core.tokens.token import Token
 
 
@@ -161,3 +162,47 @@ def test_the_same_token_handed_back_is_not_counted_as_a_refresh(clock: ManualClo
     pro.update(token="pro-token-" + "q" * 30, expires=clock() + 3600)
     assert handler.token() is not first
     assert handler.stats.issued == 2 and seen == [1, 2]
+
+
+def _refresh_in_thread(handler: TokenHandler) -> tuple[threading.Thread, List[Token]]:
+    got: List[Token] = []
+    thread = threading.Thread(target=lambda: got.append(handler.token()), daemon=True)
+    thread.start()
+    return thread, got
+
+
+def test_in_the_advisory_window_one_caller_refreshes_and_nobody_waits_for_it(
+    clock: ManualClock,
+) -> None:
+    provider = FakeProvider(clock, 3600)
+    handler = TokenHandler(provider, clock)
+    seen: List[int] = []
+    handler.add_listener(lambda token, issued: seen.append(issued))
+    first = handler.token()
+    clock.advance(3600 - 200)  # advisory window
+    provider.gate = threading.Event()
+    refresher, got = _refresh_in_thread(handler)
+    while provider.calls < 2:  # the refresher is at the gate
+        threading.Event().wait(0.005)
+    assert [handler.token() for _ in range(5)] == [first] * 5  # returned, not waited
+    assert refresher.is_alive() and provider.calls == 2  # one refresh, still in flight
+    provider.gate.set()
+    refresher.join(10)
+    assert got and got[0] is not first and handler.token() is got[0]
+    assert handler.stats.issued == 2 and handler.stats.refreshes == 1 and seen == [1, 2]
+
+
+def test_a_refused_early_refresh_latches_but_keeps_the_valid_token_until_it_must_go(
+    clock: ManualClock,
+) -> None:
+    provider = FakeProvider(clock, 3600)
+    handler = TokenHandler(provider, clock)
+    first = handler.token()
+    clock.advance(3600 - 200)
+    provider.fail_with = AuthenticationError("refused")
+    assert handler.token() is first and handler.token() is first
+    assert provider.calls == 2 and handler.stats.failures == 1
+    clock.advance(141)  # mandatory window: the latched refusal is the answer now
+    with pytest.raises(AuthenticationError):
+        handler.token()
+    assert provider.calls == 2

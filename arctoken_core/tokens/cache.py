@@ -35,8 +35,8 @@ from typing import Any, Dict, Iterator, Optional, Sequence
 from ..errors import AuthenticationError, ConfigError
 from ..files import write_private
 from ..secrets import get_logger, mask_token
-from .handler import advisory_margin
 from .provider import TokenProvider
+from .refresh import advisory_margin
 from .token import Token, usable_referer, usable_token
 
 log = get_logger(__name__)

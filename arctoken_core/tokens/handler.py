@@ -1,21 +1,24 @@
 """TokenHandler: the token for one audience, always valid when handed out.
 
-Modelled on botocore's RefreshableCredentials: two windows before expiry.
+Modelled on botocore's RefreshableCredentials, with the windows of :mod:`.refresh`:
 
-- advisory window (``advisory_margin``): try to refresh; if that fails, keep using the
-  current token (it is still valid) and try again a little later;
-- mandatory window (``mandatory_margin``): the refresh must succeed, or the caller gets the
-  error, because a request started now could arrive after expiry.
+- fresh: the token is handed out;
+- advisory window: the token is still handed out at once to every caller, and AT MOST ONE
+  caller refreshes it. If that refresh fails, everyone keeps the current token (it is still
+  valid) and the next try waits a quiet period (a quarter of the advisory window);
+- mandatory window, or no token: callers wait for the refresh and share its result (its
+  token, or its error); one sign-in between them all (single flight).
 
-The margins scale with the token's lifetime and are capped: 10 % of the lifetime, at most
-5 minutes (advisory), and 5 %, at most 1 minute (mandatory). A two-week token is refreshed 5
-minutes early, not days early; a one-minute token 6 s early, not 5 minutes early (which
-would mean refreshing on every call). The caps leave time for a slow token service; the
-percentages leave room for the round trip and the 1 s resolution of ``Date`` headers.
+Who refreshes early: the caller that finds the advisory window first takes the refresh (a
+try-lock: ``_attempt`` is set under the lock, and whoever finds it set does not wait). That
+one caller pays for the round trip; nobody else waits for it. A background thread was not
+chosen: a sign-in must run where its errors, logs and cancellation belong (a geoprocessing
+tool's thread, a process that may fork or exit at any moment), and a daemon thread killed at
+interpreter exit could leave a half-done sign-in behind.
 
-One refresh at a time: the first thread to need a token does the sign-in, the others wait
-and share its result (its token, or its error). Refused credentials latch: the handler does
-not sign in again by itself until :meth:`reset` (accounts lock after a few failures).
+Refused credentials latch: the handler does not sign in again by itself until :meth:`reset`
+(accounts lock after a few failures); until the mandatory window a latched handler keeps
+handing out its still-valid token.
 """
 
 from __future__ import annotations
@@ -28,12 +31,13 @@ from ..clock import Clock, system_clock
 from ..errors import ArcTokenError, AuthenticationError
 from ..secrets import get_logger, mask_token
 from .provider import TokenProvider
+from .refresh import RefreshState, advisory_margin, mandatory_margin, refresh_state
 from .token import Token
 
 log = get_logger(__name__)
 
-ADVISORY_FRACTION, ADVISORY_CAP = 0.10, 300.0
-MANDATORY_FRACTION, MANDATORY_CAP = 0.05, 60.0
+__all__ = ["HandlerStats", "Listener", "TokenHandler", "advisory_margin", "mandatory_margin"]
+
 RETRY_QUIET_FRACTION = 0.25
 """After a failed advisory refresh, wait this share of the advisory window before retrying."""
 
@@ -62,16 +66,6 @@ class _Attempt:
         self.error: Optional[BaseException] = None
 
 
-def advisory_margin(lifetime: float) -> float:
-    """Seconds before expiry at which a refresh is first attempted."""
-    return min(ADVISORY_CAP, ADVISORY_FRACTION * max(0.0, lifetime))
-
-
-def mandatory_margin(lifetime: float) -> float:
-    """Seconds before expiry from which the token is no longer handed out."""
-    return min(MANDATORY_CAP, MANDATORY_FRACTION * max(0.0, lifetime))
-
-
 class TokenHandler:
     """Caches the token of one audience and refreshes it ahead of expiry, one sign-in at a time."""
 
@@ -97,28 +91,23 @@ class TokenHandler:
         self._listeners.append(listener)
 
     def token(self) -> Token:
-        """A token valid for at least the mandatory margin; signs in only when needed."""
+        """A token valid for at least the mandatory margin; waits only when it must.
+
+        Fresh or in the advisory window, the current token comes back at once (the first
+        caller of the advisory window refreshes it first, see the module docstring). In the
+        mandatory window, or with no token, the caller waits for the one sign-in in flight.
+        """
         with self._lock:
             current = self._token
-            now = self.clock()
-            if current is not None and not self._needs_refresh(current, now):
+            if current is not None and self._hand_out_now(current, self.clock()):
                 return current
-            usable = current is not None and self._usable(current, now)
-            if usable and (self._latched or now < self._quiet_until):
-                return current  # type: ignore[return-value]
-            if self._latched:
+            if self._latched:  # and no usable token: only reset() signs in again
                 raise self._latched
             attempt, leader = self._join_or_start()
         if leader:
             self._run(attempt)
         attempt.done.wait()
-        if attempt.token is not None:
-            return attempt.token
-        assert attempt.error is not None
-        if usable and current is not None and self._usable(current, self.clock()):
-            log.warning("token refresh failed; using the current token a little longer")
-            return current
-        raise attempt.error
+        return self._outcome(attempt, current)
 
     def invalidate(self, value: str) -> None:
         """Forget the token ``value`` (a server said 498): the next call signs in again.
@@ -138,11 +127,28 @@ class TokenHandler:
             self._latched = None
             self._quiet_until = 0.0
 
-    def _needs_refresh(self, token: Token, now: float) -> bool:
-        return token.remaining(now) <= advisory_margin(token.lifetime)
+    def _hand_out_now(self, token: Token, now: float) -> bool:
+        """True when ``token`` goes to the caller without waiting (called under the lock)."""
+        state = refresh_state(token, now)
+        if state is RefreshState.FRESH:
+            return True
+        early_refresh_barred = self._latched is not None or now < self._quiet_until
+        return state is RefreshState.ADVISORY and (
+            early_refresh_barred or self._attempt is not None
+        )
 
-    def _usable(self, token: Token, now: float) -> bool:
-        return token.remaining(now) > mandatory_margin(token.lifetime)
+    def _usable(self, token: Token) -> bool:
+        return refresh_state(token, self.clock()) is not RefreshState.MANDATORY
+
+    def _outcome(self, attempt: _Attempt, current: Optional[Token]) -> Token:
+        """The attempt's token; or, when it failed, ``current`` while that is still usable."""
+        if attempt.token is not None:
+            return attempt.token
+        assert attempt.error is not None
+        if isinstance(attempt.error, Exception) and current is not None and self._usable(current):
+            log.warning("token refresh failed; using the current token a little longer")
+            return current
+        raise attempt.error
 
     def _join_or_start(self) -> tuple[_Attempt, bool]:
         if self._attempt is not None:
