@@ -328,3 +328,128 @@ def test_sys_exit_while_loading_is_a_script_error(tmp_path: Path) -> None:
 )
 def test_percent_in_progress_messages(text: str, percent: Optional[float]) -> None:
     assert job.percent_in(text) == percent
+
+
+def test_the_time_limit_follows_the_monotonic_timer_not_the_wall_clock(
+    conn: Connection, emu: Emulator, clock: ManualClock, tmp_path: Path
+) -> None:
+    """The wall clock jumps back an hour mid-job (NTP, a manual change): the 100 s limit
+    still ends the job after about 100 s of real waiting."""
+    timer = ManualClock(0.0)
+    jumped: List[bool] = []
+
+    def sleep(seconds: float) -> None:
+        if not jumped:
+            clock.set(clock() - 3600)
+            jumped.append(True)
+        clock.advance(seconds)
+        timer.advance(seconds)
+
+    slow = JobTarget(emu.gp_task_url, {"duration": 600}, poll_interval=10, time_limit=100)
+    with pytest.raises(JobTimeoutError):
+        run_to_file(conn, slow, str(tmp_path / "o.json"), ListReporter(), Pace(sleep, timer))
+    assert 100 <= timer() <= 100 + 10 * 6  # the limit, then the cancel's few polls
+    assert any(r.path.endswith("/cancel") for r in emu.requests)
+
+
+def test_a_cancelled_job_is_cancelled_on_the_server_and_the_outcome_says_so(
+    conn: Connection, emu: Emulator, clock: ManualClock, tmp_path: Path
+) -> None:
+    from arctoken_core.run.pacing import RunCancelled
+
+    reporter = ListReporter()
+    pace = Pace(clock.advance, clock, cancelled=lambda: clock() > start + 45)
+    start = clock()
+    target = JobTarget(emu.gp_task_url, {"duration": 600}, poll_interval=10)
+    with pytest.raises(RunCancelled, match="cancelled by the user; job j.* cancelled on the"):
+        run_to_file(conn, target, str(tmp_path / "o.json"), reporter, pace)
+    assert clock() - start < 60  # noticed within the poll interval, not at the job's end
+    assert [r.path for r in emu.requests if r.path.endswith("/cancel")] != []
+    data = _outcome(tmp_path / "o.json")
+    assert data["status"] == "cancelled" and "cancelled by the user" in data["error"]
+    assert any("Cancelled by the user" in m for m in reporter.warnings)
+
+
+def test_a_cancelled_script_stops_at_its_next_sleep(
+    conn: Connection, clock: ManualClock, tmp_path: Path
+) -> None:
+    from arctoken_core.run.pacing import RunCancelled
+
+    script = _script(
+        tmp_path,
+        "def main(ctx):\n"
+        "    for n in range(100):\n"
+        "        ctx.sleep(10)\n"
+        "        ctx.message(f'round {n}')\n",
+    )
+    start = clock()
+    reporter = ListReporter()
+    pace = Pace(clock.advance, clock, cancelled=lambda: clock() > start + 25)
+    with pytest.raises(RunCancelled):
+        run_to_file(conn, ScriptTarget(script), str(tmp_path / "o.json"), reporter, pace)
+    assert [m for m in reporter.infos if m.startswith("round")] == ["round 0", "round 1"]
+    assert _outcome(tmp_path / "o.json")["status"] == "cancelled"
+
+
+def test_a_script_that_checks_ctx_cancelled_ends_cancelled(
+    conn: Connection, clock: ManualClock, tmp_path: Path
+) -> None:
+    from arctoken_core.run.pacing import RunCancelled
+
+    script = _script(tmp_path, "def main(ctx):\n    return {'seen': ctx.cancelled}\n")
+    pace = Pace(clock.advance, clock, cancelled=lambda: True)
+    with pytest.raises(RunCancelled):
+        run_to_file(conn, ScriptTarget(script), str(tmp_path / "o.json"), ListReporter(), pace)
+    data = _outcome(tmp_path / "o.json")
+    assert data["status"] == "cancelled" and data["result"] == {"seen": True}
+
+
+@pytest.mark.parametrize("depth", [150, 100_000])
+def test_deeply_nested_json_is_a_config_error(depth: int) -> None:
+    text = "[" * depth + "]" * depth
+    with pytest.raises(ConfigError, match="job_parameters.*nested more than 100 levels"):
+        parse_json_object('{"a": ' + text + "}", "job_parameters")
+    problems = check_target("gpjob", {"task_url": "https://a.example/t", "job_parameters": text})
+    assert [p.field for p in problems] == ["job_parameters"]
+
+
+def test_json_nested_to_the_limit_is_fine() -> None:
+    text = "[" * 99 + "]" * 99
+    assert parse_json_object('{"a": ' + text + "}", "f") == {"a": json.loads(text)}
+
+
+def test_an_unwritable_outcome_file_is_a_config_error_naming_it(
+    conn: Connection, tmp_path: Path
+) -> None:
+    script = _script(tmp_path, "def main(ctx):\n    return 1\n")
+    not_a_folder = tmp_path / "a-file"
+    not_a_folder.write_text("")  # unwritable for root too: its "folder" is a file
+    with pytest.raises(ConfigError, match="output_file: cannot write .*o.json"):
+        run_to_file(conn, ScriptTarget(script), str(not_a_folder / "o.json"), ListReporter())
+
+
+def test_an_unwritable_token_file_is_a_config_error_naming_it(
+    conn: Connection, tmp_path: Path
+) -> None:
+    with pytest.raises(ConfigError, match="token_file: cannot write"):
+        generate.issue_token(conn, ListReporter(), str(tmp_path / "no-such-folder" / "t.json"))
+
+
+@pytest.mark.parametrize("zone", ["Asia/Tokyo", "America/Los_Angeles", "UTC"])
+def test_local_times_have_no_microseconds_and_survive_year_9999(
+    zone: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time as _time
+
+    monkeypatch.setenv("TZ", zone)
+    _time.tzset()
+    try:
+        shown = reporting.local_time(253402300799.0)  # 9999-12-31 23:59:59 UTC
+        assert shown.startswith(("9999-12-31", "9999-12-31 23:59:59 (UTC)"))
+        assert "." not in shown
+        ordinary = reporting.local_time(1_800_000_000.25)
+        assert "." not in ordinary and "(UTC" in ordinary
+        assert reporting.local_time(None) == "no expiry"
+    finally:
+        monkeypatch.delenv("TZ")
+        _time.tzset()

@@ -566,6 +566,45 @@ def test_a_job_past_its_time_limit_is_cancelled_and_fails(
     assert _outcome(tmp_path)["status"] == "failed"
 
 
+def test_cancel_in_pro_cancels_the_job_writes_the_outcome_and_fails_clearly(
+    toolbox: ModuleType, arcpy: ModuleType, emu: Emulator, clock: ManualClock, tmp_path: Path
+) -> None:
+    """The user presses Cancel 45 s into a 10-minute job: Pro sets isCancelled (the tool
+    turned autoCancelling off), the job is cancelled on the server, the outcome is written."""
+    tool = _run(
+        toolbox,
+        emu,
+        clock,
+        tmp_path,
+        target_type="Geoprocessing service job",
+        task_url=emu.gp_task_url,
+        job_parameters='{"duration": 600}',
+        poll_interval=10,
+    )
+    start = clock()
+    arcpy._double.STATE.cancel = lambda: clock() > start + 45
+    with pytest.raises(arcpy.ExecuteError, match="cancelled by the user"):
+        tool.run()
+    assert clock() - start < 60
+    assert any(r.path.endswith("/cancel") for r in emu.requests)
+    outcome = _outcome(tmp_path)
+    assert outcome["status"] == "cancelled" and "cancelled on the server" in outcome["error"]
+    assert any("cancelled by the user" in m for m in messages("error"))
+    assert arcpy.env.autoCancelling is True  # put back as it was
+    _no_secret_shown(tmp_path / "outcome.json")
+
+
+def test_cancel_is_not_seen_while_pro_cancels_by_itself(arcpy: ModuleType) -> None:
+    """The double follows Esri's documentation: isCancelled turns True only when
+    autoCancelling is False."""
+    arcpy._double.STATE.cancel = True
+    assert arcpy.env.autoCancelling is True and arcpy.env.isCancelled is False
+    arcpy.env.autoCancelling = False
+    assert arcpy.env.isCancelled is True
+    with pytest.raises(AttributeError):
+        arcpy.env.isCancelled = False
+
+
 def test_bad_parameters_write_no_outcome(
     toolbox: ModuleType, arcpy: ModuleType, emu: Emulator, clock: ManualClock, tmp_path: Path
 ) -> None:
