@@ -276,3 +276,104 @@ def test_warnings_are_prefixed_lines_and_a_script_stays_quiet(emu: Emulator) -> 
 def test_emulator_and_demo_options_are_checked(args: List[str]) -> None:
     code, out, err = run_cli(args)
     assert code == 2 and out == "" and one_error_line(err) and "must be" in err
+
+
+# -- polish: version, help, refused secret flags, no-expiry keys, safe stderr -------------------
+
+
+def test_version() -> None:
+    from arctoken_core._version import __version__
+
+    result = subprocess.run(
+        [sys.executable, "-m", "arctoken_core", "--version"], capture_output=True, text=True
+    )
+    assert result.returncode == 0 and result.stdout.strip() == f"arctoken {__version__}"
+
+
+@pytest.mark.parametrize("command", ["token", "emulator", "demo", "completion"])
+def test_every_help_has_examples_and_exit_codes(command: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "arctoken_core", command, "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0
+    assert f"examples:\n  arctoken {command}" in result.stdout
+    assert "exit status:" in result.stdout and "3    sign-in refused" in result.stdout
+
+
+def test_root_help_lists_exit_codes() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "arctoken_core", "--help"], capture_output=True, text=True
+    )
+    assert "exit status:" in result.stdout and "130  interrupted" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "flag",
+    [
+        ["--password", "Hunter2-secret"],
+        ["--password=Hunter2-secret"],
+        ["--password"],
+        ["--api-key", "Hunter2-secret"],
+        ["--client-secret", "Hunter2-secret"],
+    ],
+)
+def test_a_secret_as_a_flag_is_refused(flag: List[str]) -> None:
+    code, out, err = run_cli(["token", "--kind", "online", "--username", ALICE, *flag], "x\n")
+    assert code == 2 and out == "" and one_error_line(err)
+    assert (
+        "passwords never come from a flag: use --password-stdin, ARCTOKEN_PASSWORD or the "
+        "prompt" in err
+    )
+    assert "Hunter2-secret" not in err
+
+
+def test_an_abbreviated_option_is_not_another_option() -> None:
+    code, _, err = run_cli(["token", "--password-std"], "x\n")
+    assert code == 2 and "unrecognized arguments" in err
+
+
+def test_an_api_key_without_expiry_says_no_expiry(emu: Emulator) -> None:
+    code, out, err = run_cli(
+        ["token", "--kind", "apikey", "--url", emu.online_url, "--password-stdin", "--json"],
+        API_KEY + "\n",
+    )
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["expires"] is None and doc["expires_iso"] is None
+    assert "no expiry" in err and "9999" not in err and "20" + "36" not in err
+
+
+def test_a_server_error_text_is_one_escaped_line(emu: Emulator) -> None:
+    hostile = "bad\narctoken: error: fake second line\r\x1b[31mred\x1b[0m\x07 \u202eevil"
+    body = json.dumps({"error": {"code": 400, "message": hostile, "details": []}})
+    emu.inject_fault("generatetoken", "status", status=200, body=body)
+    code, out, err = run_cli(
+        [
+            "token",
+            "--kind",
+            "server",
+            "--url",
+            emu.server_url,
+            "--username",
+            ALICE,
+            "--password-stdin",
+        ],
+        ALICE_PASSWORD + "\n",
+    )
+    assert code != 0 and out == ""
+    assert one_error_line(err), err
+    assert "\x1b" not in err and "\r" not in err and "\x07" not in err and "\u202e" not in err
+    assert "\\x1b[31mred" in err and "\\n" in err
+
+
+def test_bash_completion_is_generated_from_the_parser() -> None:
+    code, out, err = run_cli(["completion", "bash"])
+    assert code == 0 and err == ""
+    assert "complete -o default -F _arctoken arctoken" in out
+    assert 'token) words="' in out and "--password-stdin" in out and "--job-duration" in out
+    assert "--password " not in out.replace("--password-stdin", "")
+    done = subprocess.run(["bash", "-n"], input=out, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

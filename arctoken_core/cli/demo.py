@@ -6,16 +6,57 @@ several lifetimes of deliberately short tokens, and prints what happened in a fe
 
 from __future__ import annotations
 
+import argparse
 import sys
 import time
-from typing import Any, Callable, Dict, List, TextIO, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, TextIO, Tuple
 
-from ..connection import Connection
-from ..run.gpjob import GPJob, JobStatus
 from ..secrets import mask_token
-from ..tokens.token import Token
+from .common import add_command, between
 
-__all__ = ["demo_accounts", "run_demo"]
+if TYPE_CHECKING:
+    from ..connection import Connection
+    from ..run.gpjob import JobStatus
+    from ..tokens.token import Token
+
+__all__ = ["demo_accounts", "register", "run_demo"]
+
+EXAMPLES = """\
+  arctoken demo
+  arctoken demo --token-lifetime 5 --lifetimes 4"""
+
+
+def register(commands: Any) -> None:
+    """Add ``arctoken demo`` to the sub-commands."""
+    demo = add_command(
+        commands,
+        "demo",
+        EXAMPLES,
+        help="the main job on the built-in emulator",
+        description="Start the emulator, get a token for every kind of connection, and run a "
+        "geoprocessing job that outlives several short tokens. Needs no ArcGIS.",
+    )
+    demo.set_defaults(handler=cmd_demo)
+    demo.add_argument(
+        "--token-lifetime",
+        type=between(0.5, 3600),
+        default=2.0,
+        metavar="SECONDS",
+        help="lifetime of the demo's tokens (default 2)",
+    )
+    demo.add_argument(
+        "--lifetimes",
+        type=between(1, 100),
+        default=3.5,
+        metavar="N",
+        help="how many token lifetimes the job lasts (default 3.5)",
+    )
+
+
+def cmd_demo(args: argparse.Namespace, stdin: TextIO) -> int:
+    """``arctoken demo``: run the demo with the command line's lifetimes."""
+    return run_demo(token_lifetime=args.token_lifetime, lifetimes=args.lifetimes)
+
 
 DemoStep = Tuple[str, Dict[str, Any]]
 
@@ -55,13 +96,17 @@ def demo_accounts() -> Dict[str, Any]:
     }
 
 
-def run_demo(token_lifetime: float = 2.0, lifetimes: float = 3.5, out: TextIO = sys.stdout) -> int:
-    """Run the demo and print its story to ``out``; 0 when everything worked."""
+def run_demo(
+    token_lifetime: float = 2.0, lifetimes: float = 3.5, out: Optional[TextIO] = None
+) -> int:
+    """Run the demo and print its story to ``out`` (default stdout); 0 when all worked."""
     from arctoken_emulator import Emulator
+
+    from ..connection import Connection
 
     accounts = demo_accounts()
     duration = token_lifetime * lifetimes
-    say = _printer(out)
+    say = _printer(out or sys.stdout)
     with Emulator(token_lifetime=token_lifetime, gp_job_duration=duration, **accounts) as emu:
         say(f"Emulated ArcGIS on 127.0.0.1; tokens live {token_lifetime:g} s.")
         for label, options in _steps(emu, accounts):
@@ -81,6 +126,8 @@ def run_demo(token_lifetime: float = 2.0, lifetimes: float = 3.5, out: TextIO = 
 def _run_job(
     conn: Connection, task_url: str, duration: float, lifetime: float, say: Callable[[str], None]
 ) -> None:
+    from ..run.gpjob import GPJob
+
     say(f"Geoprocessing job of {duration:g} s ({duration / lifetime:.1f} token lifetimes):")
     last = {"status": ""}
 

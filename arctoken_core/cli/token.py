@@ -1,0 +1,197 @@
+"""``arctoken token``: sign in once and print a token (or its JSON) on stdout.
+
+The password (client secret, API key) comes from ``--password-stdin``, the
+``ARCTOKEN_PASSWORD`` environment variable or a prompt: never from a flag, where other users
+of the machine and the shell history would see it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import logging
+import os
+import sys
+from typing import Any, Dict, Optional, Sequence, TextIO, Union
+
+from ..errors import ConfigError
+from .common import UsageError, add_command, log_to_stderr
+
+__all__ = ["connection_options", "read_secret", "register"]
+
+SECRET_ENV = "ARCTOKEN_PASSWORD"  # noqa: S105 - a variable name
+PROXY_SECRET_ENV = "ARCTOKEN_PROXY_PASSWORD"  # noqa: S105
+CLI_KINDS = ("online", "portal", "server", "apikey", "app")
+SECRET_NAMES = {"app": "client secret", "apikey": "API key"}
+SECRET_FLAGS = ("--password", "--client-secret", "--api-key", "--proxy-password")
+"""Flags people try for a secret: each is refused with the right way to give it."""
+
+EXAMPLES = f"""\
+  arctoken token --kind portal --url https://gis.example.com/portal --username analyst
+      (prompts for the password)
+  echo "$PASSWORD" | arctoken token --kind server --url https://gis.example.com/arcgis \\
+      --username analyst --password-stdin --json
+  {SECRET_ENV}=... arctoken token --kind app --client-id MyAppId
+  TOKEN=$(arctoken token --kind apikey --password-stdin < key.txt)"""
+
+
+class _RefuseSecretFlag(argparse.Action):
+    """A secret given as a flag: refused, naming the ways that keep it private."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Union[str, Sequence[Any], None],
+        option_string: Optional[str] = None,
+    ) -> None:
+        """Raise UsageError (exit 2) naming the flag."""
+        raise UsageError(
+            str(option_string),
+            f"passwords never come from a flag: use --password-stdin, {SECRET_ENV} or the prompt",
+        )
+
+
+def register(commands: Any) -> None:
+    """Add ``arctoken token`` to the sub-commands."""
+    token = add_command(
+        commands,
+        "token",
+        EXAMPLES,
+        help="print a token",
+        description="Sign in and print a token. The password (or the app's client secret, or "
+        f"the API key) comes from --password-stdin, the {SECRET_ENV} environment variable, "
+        "or a prompt; never from a flag.",
+    )
+    token.set_defaults(handler=cmd_token)
+    _connection_arguments(token)
+    _secret_arguments(token)
+    _network_arguments(token)
+    token.add_argument(
+        "--json",
+        action="store_true",
+        help="print token, expires (epoch ms, null for a key with no expiry), expires_iso, "
+        "referer and url",
+    )
+    token.add_argument(
+        "--verbose", action="store_true", help="log each HTTP exchange to stderr, secrets masked"
+    )
+
+
+def _connection_arguments(token: argparse.ArgumentParser) -> None:
+    token.add_argument(
+        "--kind", choices=CLI_KINDS, default="online", help="what to sign in to (default online)"
+    )
+    token.add_argument("--url", help="portal or server URL (default https://www.arcgis.com)")
+    token.add_argument("--username", help="the account (case-sensitive)")
+    token.add_argument("--client-id", help="the app's client ID (--kind app)")
+    token.add_argument("--server-url", help="a federated server to get a token for")
+    token.add_argument("--referer", help="referer the token is bound to")
+    token.add_argument(
+        "--expiration",
+        type=int,
+        default=60,
+        metavar="MINUTES",
+        help="requested lifetime in minutes, 1-20160 (default 60)",
+    )
+
+
+def _secret_arguments(token: argparse.ArgumentParser) -> None:
+    token.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password (or secret, or key) from the first line of stdin",
+    )
+    for flag in SECRET_FLAGS:
+        token.add_argument(flag, action=_RefuseSecretFlag, nargs="?", help=argparse.SUPPRESS)
+
+
+def _network_arguments(token: argparse.ArgumentParser) -> None:
+    token.add_argument("--proxy", metavar="HOST:PORT", help="proxy for every request")
+    token.add_argument("--proxy-username", help=f"proxy user; password from {PROXY_SECRET_ENV}")
+    token.add_argument(
+        "--no-system-proxy",
+        action="store_true",
+        help="ignore HTTP(S)_PROXY and the system's proxy settings",
+    )
+    token.add_argument("--ca-bundle", metavar="FILE", help="PEM file of CAs to trust")
+    token.add_argument(
+        "--insecure",
+        action="store_true",
+        help="do not verify TLS certificates (dangerous; for test servers)",
+    )
+    token.add_argument(
+        "--timeout",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="connect and read timeout (default 30)",
+    )
+
+
+def cmd_token(args: argparse.Namespace, stdin: TextIO) -> int:
+    """``arctoken token``: sign in once and print the token (or its JSON)."""
+    with log_to_stderr(logging.DEBUG if args.verbose else logging.WARNING):
+        return _print_token(args, read_secret(args.kind, args.password_stdin, stdin))
+
+
+def _print_token(args: argparse.Namespace, secret: Optional[str]) -> int:
+    from ..connection import Connection
+    from ..run.generate import expiry_of, issued_document
+    from ..run.reporting import local_time
+
+    conn = Connection(**connection_options(args, secret))
+    token = conn.token_info()
+    if args.json:
+        print(json.dumps(issued_document(conn, token), indent=2))
+    else:
+        print(token.value)
+    expires = expiry_of(conn, token)
+    until = "no expiry" if expires is None else f"valid until {local_time(expires)}"
+    print(f"arctoken: token for {conn.target_url}, {until}", file=sys.stderr)
+    return 0
+
+
+def connection_options(args: argparse.Namespace, secret: Optional[str]) -> Dict[str, Any]:
+    """Connection keyword arguments from the parsed command line and the secret."""
+    options: Dict[str, Any] = dict(
+        kind=args.kind,
+        url=args.url,
+        referer=args.referer,
+        expiration=args.expiration,
+        server_url=args.server_url,
+        proxy=args.proxy,
+        proxy_username=args.proxy_username,
+        proxy_password=os.environ.get(PROXY_SECRET_ENV) if args.proxy_username else None,
+        use_system_proxy=not args.no_system_proxy,
+        verify=not args.insecure,
+        ca_bundle=args.ca_bundle,
+        timeout=args.timeout,
+    )
+    if args.kind == "app":
+        options.update(client_id=args.client_id, client_secret=secret)
+    elif args.kind == "apikey":
+        options.update(api_key=secret)
+    else:
+        options.update(username=args.username, password=secret)
+    return options
+
+
+def read_secret(kind: str, from_stdin: bool, stdin: TextIO) -> Optional[str]:
+    """The password (client secret, API key) from stdin, the environment or a prompt."""
+    what = SECRET_NAMES.get(kind, "password")
+    if from_stdin:
+        line = stdin.readline().rstrip("\r\n")
+        if not line:
+            raise ConfigError("--password-stdin", f"stdin was empty; pipe the {what} in")
+        return line
+    if os.environ.get(SECRET_ENV):
+        return os.environ[SECRET_ENV]
+    if stdin.isatty():
+        return getpass.getpass(f"{what.capitalize()}: ")
+    raise ConfigError(
+        "password",
+        f"no {what} given: use --password-stdin, set {SECRET_ENV}, or run in a "
+        "terminal to be prompted",
+    )
