@@ -8,6 +8,7 @@ from typing import Callable, Dict, FrozenSet, Optional, Tuple, Union
 from . import envelopes as env
 from .access import Gate
 from .gp import GpService
+from .identity import ADMINS
 from .params import credentials_in_query, lookup, merged, minutes, segments_after
 from .records import RequestRecord, Response, json_reply
 from .services import SERVER_SERVICES, SERVER_VERSION, Services
@@ -20,6 +21,17 @@ SERVER_DEFAULT_MINUTES = 60.0
 FEDERATED_REFUSAL = "This server is federated: get a token from the portal that owns it."
 """Why a federated (or look-alike) server's own token service says no."""
 
+ADMIN_UNAUTHORIZED = (
+    "Unauthorized access. Token not found. You can generate a token using the"
+    " 'generateToken' operation."
+)
+"""The administrator API's 499 message."""
+ADMIN_FORBIDDEN = "User is not authorized to access the administrator API."
+"""The administrator API's 403 message for a user who is not an administrator."""
+ADMIN_RESOURCES = ("machines", "clusters", "system", "services", "security", "data", "logs")
+"""What ``/arcgis/admin?f=json`` lists for an administrator."""
+FULL_VERSION = "10.9.1"
+"""The ``fullVersion`` every server reports."""
 Problem = Tuple[int, str, str]
 """(code, message, detail) of a token-service error, before it is wrapped in an envelope."""
 
@@ -48,6 +60,7 @@ class ArcGISServer:
         self.config = config
         self.issues_tokens = config.owning_system_url is None
         gate = Gate(state, {config.origin, *config.owner_audiences}, portal_wording=False)
+        self.gate = gate
         self.gp = GpService(state, gate, config.origin, PREFIX, config.gp_job_duration)
         self.services = Services(gate, PREFIX, SERVER_SERVICES, with_gp=True)
         self._routes: Dict[str, Callable[[RequestRecord], Response]] = {
@@ -55,6 +68,7 @@ class ArcGISServer:
             "tokens": self._token_service,
             "tokens/generatetoken": self._token_service,
             "admin/generatetoken": self._admin_token_service,
+            "admin": self._admin_root,
         }
 
     def handle(self, req: RequestRecord) -> Optional[Response]:
@@ -69,7 +83,7 @@ class ArcGISServer:
 
     def _info(self, req: RequestRecord) -> Response:
         validity = max(1, int(self.state.settings.token_lifetime // 60))
-        body: Dict[str, object] = {"currentVersion": SERVER_VERSION, "fullVersion": "10.9.1"}
+        body: Dict[str, object] = {"currentVersion": SERVER_VERSION, "fullVersion": FULL_VERSION}
         if self.config.owning_system_url is not None:
             body["owningSystemUrl"] = self.config.owning_system_url
         body["authInfo"] = {
@@ -77,6 +91,19 @@ class ArcGISServer:
             "tokenServicesUrl": self.config.token_services_url,
             "shortLivedTokenValidity": validity,
         }
+        return json_reply(body)
+
+    def _admin_root(self, req: RequestRecord) -> Response:
+        """``/arcgis/admin``: the administrator API's root, for administrators only."""
+        verdict = self.gate.identify(req)
+        if verdict is None:
+            return env.admin_error(499, ADMIN_UNAUTHORIZED)
+        if isinstance(verdict, Response):
+            return env.admin_error(498, "Invalid token.")
+        if verdict.username not in ADMINS:
+            return env.admin_error(403, ADMIN_FORBIDDEN)
+        body = {"resources": list(ADMIN_RESOURCES), "currentVersion": SERVER_VERSION}
+        body["fullVersion"] = FULL_VERSION
         return json_reply(body)
 
     def _token_service(self, req: RequestRecord) -> Response:
@@ -89,14 +116,14 @@ class ArcGISServer:
         return env.error(code, message, [detail] if detail else [])
 
     def _admin_token_service(self, req: RequestRecord) -> Response:
-        problem = self._generate(req)
+        problem = self._generate(req, admin=True)
         if isinstance(problem, Response):
             return problem
         code, message, detail = problem
         text = message if not detail else f"{message.rstrip('.')}. {detail}"
         return env.admin_error(code, text)
 
-    def _generate(self, req: RequestRecord) -> Union[Response, Problem]:
+    def _generate(self, req: RequestRecord, admin: bool = False) -> Union[Response, Problem]:
         """The token reply, or the (code, message, detail) of the error to wrap."""
         if credentials_in_query(req):
             return (405, "Method not supported", env.CREDENTIALS_IN_QUERY)
@@ -112,15 +139,17 @@ class ArcGISServer:
         failure = self.state.authenticate(username, params["password"])
         if failure is not None:
             return (400, env.UNABLE, failure)
-        return self._issue(username, params)
+        return self._issue(username, params, admin)
 
-    def _issue(self, username: str, params: Dict[str, str]) -> Response:
+    def _issue(self, username: str, params: Dict[str, str], admin: bool) -> Response:
+        """The token; ``expires`` is a number, but a string from the administrator API."""
         client = _client(params)
         referer = _referer(params) if client in ("referer", "") else None
         asked = minutes(params.get("expiration"), SERVER_DEFAULT_MINUTES) * 60.0
         lifetime = min(asked, self.state.settings.token_lifetime)
         value, record = self.state.issue(self.config.origin, username, lifetime, referer)
-        return json_reply({"token": value, "expires": str(int(record.expires_at * 1000))})
+        expires = int(record.expires_at * 1000)
+        return json_reply({"token": value, "expires": str(expires) if admin else expires})
 
 
 def _client(params: Dict[str, str]) -> str:

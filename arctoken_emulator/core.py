@@ -179,7 +179,8 @@ class Emulator:
         if origin == "portal":
             federated[normalize_url(self.federated_server_url)] = "federated"
         prefix = [part for part in path.split("/") if part]
-        return PortalConfig(origin, base, prefix, https, token_url, federated)
+        helper = self.federated_server_url if origin == "portal" else None
+        return PortalConfig(origin, base, prefix, https, token_url, federated, helper)
 
     def _server_config(
         self, origin: str, owner: Optional[str], owner_audiences: Iterable[str] = ()

@@ -10,6 +10,7 @@ from . import envelopes as env
 from .access import Gate
 from .params import merged, segments_after
 from .records import RequestRecord, Response, json_reply
+from .services import SERVER_VERSION
 from .state import Job, State
 
 TASK = "Run"
@@ -176,7 +177,42 @@ def _float(raw: Optional[str], default: float) -> float:
 
 
 def _service_json() -> Response:
-    return json_reply({"tasks": [TASK], "executionType": "esriExecutionTypeAsynchronous"})
+    return json_reply(
+        {
+            "currentVersion": SERVER_VERSION,
+            "serviceDescription": "A job that runs as long as it is told to.",
+            "tasks": [TASK],
+            "executionType": "esriExecutionTypeAsynchronous",
+            "resultMapServerName": "",
+            "maximumRecords": 1000,
+            "capabilities": "Uploads",
+        }
+    )
+
+
+def _parameter(
+    name: str, data_type: str, default: object, label: str, direction: str = "Input"
+) -> Dict[str, object]:
+    optional = direction == "Input"
+    return {
+        "name": name,
+        "dataType": data_type,
+        "displayName": label,
+        "description": label,
+        "direction": f"esriGPParameterDirection{direction}",
+        "defaultValue": default,
+        "parameterType": f"esriGPParameterType{'Optional' if optional else 'Derived'}",
+        "category": "",
+    }
+
+
+PARAMETERS = (
+    _parameter("duration", "GPDouble", 30.0, "Duration (seconds)"),
+    _parameter("fail", "GPBoolean", False, "Fail at the end"),
+    _parameter("message", "GPString", "", "Message"),
+    _parameter(OUTPUT, "GPString", "", "Output", "Output"),
+)
+"""The task's parameters, described as ArcGIS Server describes GP task parameters."""
 
 
 def _task_json() -> Response:
@@ -184,13 +220,10 @@ def _task_json() -> Response:
         {
             "name": TASK,
             "displayName": "Run a long job",
+            "description": "Runs for duration seconds, then echoes its inputs as Output.",
+            "category": "",
+            "helpUrl": "",
             "executionType": "esriExecutionTypeAsynchronous",
-            "parameters": [
-                {
-                    "name": OUTPUT,
-                    "dataType": "GPString",
-                    "direction": "esriGPParameterDirectionOutput",
-                }
-            ],
+            "parameters": list(PARAMETERS),
         }
     )

@@ -8,6 +8,7 @@ from typing import Callable, Dict, List, Optional
 from . import envelopes as env
 from .access import Gate
 from .grants import Grants
+from .identity import portal_self, user_json
 from .oauth import OAuthConfig, OAuthEndpoints
 from .params import (
     PORTAL_DEFAULT_MINUTES,
@@ -42,6 +43,8 @@ class PortalConfig:
     token_services_url: str = ""
     federated: Dict[str, str] = field(default_factory=dict)
     """normalised server URL -> audience name of the server federated with this portal."""
+    helper_server: Optional[str] = None
+    """The ArcGIS Server URL that ``helperServices`` in ``portals/self`` point to."""
 
 
 class Portal:
@@ -51,6 +54,7 @@ class Portal:
         self.state = state
         self.config = config
         self.gate = Gate(state, {config.origin, API_KEY}, portal_wording=True)
+        self.online = config.origin == "online"
         self.token_type = ONLINE_GENERATE_TYPE if config.origin == "online" else JSON_TYPE
         self._routes: Dict[str, Callable[[RequestRecord], Response]] = {
             "": self._version,
@@ -162,24 +166,23 @@ class Portal:
         verdict = self.gate.identify(req)
         if isinstance(verdict, Response):
             return verdict
-        body: Dict[str, object] = {
-            "id": "0123456789ABCDEF",
-            "name": "Emulated ArcGIS Online"
-            if self.config.origin == "online"
-            else "Emulated Portal",
-            "isPortal": self.config.origin == "portal",
-            "currentVersion": PORTAL_VERSION,
-            "allSSL": self.config.https,
-        }
-        if verdict is not None:
-            body["user"] = _user_json(verdict.username)
+        config = self.config
+        username = None if verdict is None or verdict.kind == "app" else verdict.username
+        body = portal_self(
+            config.base_url,
+            self.online,
+            config.https,
+            PORTAL_VERSION,
+            config.helper_server,
+            username,
+        )
         return json_reply(body)
 
     def _community_self(self, req: RequestRecord) -> Response:
         verdict = self.gate.require(req)
         if isinstance(verdict, Response):
             return verdict
-        return json_reply(_user_json(verdict.username))
+        return json_reply(user_json(verdict.username, self.online, with_groups=True))
 
     def _user(self, req: RequestRecord, username: str) -> Response:
         verdict = self.gate.identify(req)
@@ -187,15 +190,4 @@ class Portal:
             return verdict
         if username not in self.state.users:
             return env.error(400, "User not found.", messageCode="COM_0019")
-        return json_reply(_user_json(username))
-
-
-def _user_json(username: str) -> Dict[str, object]:
-    return {
-        "username": username,
-        "fullName": username.replace("_", " ").title(),
-        "role": "org_user",
-        "userType": "creatorUT",
-        "email": f"{username}@example.invalid",
-        "privileges": ["portal:user:createItem", "portal:user:joinGroup"],
-    }
+        return json_reply(user_json(username, self.online))

@@ -7,7 +7,8 @@ from typing import Dict, List, Optional, Sequence
 
 from . import envelopes as env
 from .access import Gate
-from .params import segments_after
+from .features import SPATIAL_REFERENCE, layer_json, query
+from .params import merged, segments_after
 from .records import RequestRecord, Response, json_reply
 from .state import TokenRecord
 
@@ -64,7 +65,7 @@ class Services:
             return verdict
         if spec.restricted and verdict.username not in self.gate.state.settings.restricted_users:
             return env.forbidden()
-        return _resource(spec, [s.lower() for s in rest[2:]], verdict)
+        return _resource(spec, [s.lower() for s in rest[2:]], verdict, req)
 
     def _catalog(self) -> Response:
         services: List[Dict[str, str]] = [
@@ -75,35 +76,38 @@ class Services:
         return json_reply({"currentVersion": SERVER_VERSION, "folders": [], "services": services})
 
 
-def _resource(spec: ServiceSpec, sub: List[str], who: TokenRecord) -> Optional[Response]:
+def _resource(
+    spec: ServiceSpec, sub: List[str], who: TokenRecord, req: RequestRecord
+) -> Optional[Response]:
     if not sub:
         return json_reply(_service_json(spec, who))
     if sub == ["0"]:
-        return json_reply(_LAYER)
+        return json_reply(layer_json())
     if sub == ["0", "query"]:
-        return json_reply(_FEATURES)
+        return query(merged(req))
     return None
 
 
-_LAYER = {"id": 0, "name": "Points", "type": "Feature Layer", "geometryType": "esriGeometryPoint"}
-
-
 def _service_json(spec: ServiceSpec, who: TokenRecord) -> Dict[str, object]:
+    """A MapServer or FeatureServer root resource (plus ``user``, an emulator addition
+    naming who the token belongs to)."""
     return {
         "currentVersion": SERVER_VERSION,
         "serviceDescription": spec.description,
-        "layers": [{"id": 0, "name": "Points"}],
+        "capabilities": "Map,Query,Data" if spec.type == "MapServer" else "Query",
+        "maxRecordCount": 1000,
+        "supportedQueryFormats": "JSON",
+        "layers": [
+            {
+                "id": 0,
+                "name": "Points",
+                "parentLayerId": -1,
+                "defaultVisibility": True,
+                "subLayerIds": None,
+                "geometryType": "esriGeometryPoint",
+            }
+        ],
+        "tables": [],
+        "spatialReference": SPATIAL_REFERENCE,
         "user": who.username,
     }
-
-
-_FEATURES = {
-    "objectIdFieldName": "OBJECTID",
-    "geometryType": "esriGeometryPoint",
-    "spatialReference": {"wkid": 4326},
-    "fields": [{"name": "OBJECTID", "type": "esriFieldTypeOID"}],
-    "features": [
-        {"attributes": {"OBJECTID": 1}, "geometry": {"x": 7.44, "y": 46.95}},
-        {"attributes": {"OBJECTID": 2}, "geometry": {"x": -117.19, "y": 34.06}},
-    ],
-}
