@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import FrozenSet, Iterable, Optional, Union
 
 from .envelopes import invalid_token, token_required
@@ -16,19 +17,35 @@ Verdict = Union[TokenRecord, Response]
 class Gate:
     """Checks request tokens against a set of audiences (origins, or ``apikey``)."""
 
-    def __init__(self, state: State, audiences: Iterable[str], portal_wording: bool) -> None:
+    def __init__(
+        self,
+        state: State,
+        audiences: Iterable[str],
+        portal_wording: bool,
+        header_tokens: bool = True,
+        web_tier: bool = False,
+    ) -> None:
         self.state = state
         self.audiences: FrozenSet[str] = frozenset(audiences)
         self.portal_wording = portal_wording
+        self.header_tokens = header_tokens
+        """False for servers before 10.6, which read tokens only from the query or body."""
+        self.web_tier = web_tier
+        """True when the web server vouches for the user (a client certificate)."""
 
     def identify(self, req: RequestRecord) -> Optional[Verdict]:
         """None for an anonymous request, the record for a good token, else a 498 reply."""
-        value = request_token(req)
+        value = request_token(req, self.header_tokens)
         if value is None:
-            return None
+            return self._web_tier_user(req)
         referer = req.headers.get("Referer")
         record = self.state.validate(value, self.audiences, referer)
         return record if record is not None else invalid_token(self.portal_wording)
+
+    def _web_tier_user(self, req: RequestRecord) -> Optional[TokenRecord]:
+        if not self.web_tier or req.client_user is None:
+            return None
+        return TokenRecord("web-tier", req.client_user, None, math.inf, "web-tier")
 
     def require(self, req: RequestRecord) -> Verdict:
         """Like :meth:`identify`, but an anonymous request gets 499 Token Required."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Dict, FrozenSet, Optional, Tuple, Union
+from typing import Callable, Dict, FrozenSet, Optional, Sequence, Tuple, Union
 
 from . import envelopes as env
 from .access import Gate
@@ -11,7 +11,7 @@ from .gp import GpService
 from .identity import ADMINS
 from .params import credentials_in_query, lookup, merged, minutes, segments_after
 from .records import RequestRecord, Response, json_reply
-from .services import SERVER_SERVICES, SERVER_VERSION, Services
+from .services import HOSTED_SERVICES, SERVER_SERVICES, SERVER_VERSION, Services
 from .state import State
 
 PREFIX = ["arcgis"]
@@ -36,6 +36,19 @@ Problem = Tuple[int, str, str]
 """(code, message, detail) of a token-service error, before it is wrapped in an envelope."""
 
 
+@dataclass(frozen=True)
+class ServerMode:
+    """Optional ways real deployments differ."""
+
+    before_10_6: bool = False
+    """Ignores ``X-Esri-Authorization``: a token only in that header gets 499."""
+    web_tier: bool = False
+    """The web server authenticates users (IWA/PKI): ``isTokenBasedSecurity`` is false and
+    everything but ``rest/info`` answers HTTP 401 ``WWW-Authenticate: Negotiate``."""
+    https_only: bool = False
+    """Answers 403 SSL Required to everything but ``rest/info`` when reached over http."""
+
+
 @dataclass
 class ServerConfig:
     """Where one emulated ArcGIS Server lives and whom it belongs to."""
@@ -50,6 +63,11 @@ class ServerConfig:
     gp_job_duration: float = 30.0
     owner_audiences: FrozenSet[str] = field(default_factory=frozenset)
     """Audiences of the owning portal's tokens, which a federated server accepts as they are."""
+    prefix: Sequence[str] = tuple(PREFIX)
+    """Path segments before ``rest``/``admin``/``tokens`` (``arcgis``; ``<orgId>/arcgis``)."""
+    hosted: bool = False
+    """An ArcGIS Online hosting server: hosted feature services only, portal wording."""
+    mode: ServerMode = field(default_factory=ServerMode)
 
 
 class ArcGISServer:
@@ -59,10 +77,14 @@ class ArcGISServer:
         self.state = state
         self.config = config
         self.issues_tokens = config.owning_system_url is None
-        gate = Gate(state, {config.origin, *config.owner_audiences}, portal_wording=False)
+        audiences = {config.origin, *config.owner_audiences}
+        headers = not config.mode.before_10_6
+        gate = Gate(state, audiences, portal_wording=config.hosted, header_tokens=headers)
         self.gate = gate
-        self.gp = GpService(state, gate, config.origin, PREFIX, config.gp_job_duration)
-        self.services = Services(gate, PREFIX, SERVER_SERVICES, with_gp=True)
+        prefix = list(config.prefix)
+        self.gp = GpService(state, gate, config.origin, prefix, config.gp_job_duration)
+        specs = HOSTED_SERVICES if config.hosted else SERVER_SERVICES
+        self.services = Services(gate, prefix, specs, with_gp=not config.hosted)
         self._routes: Dict[str, Callable[[RequestRecord], Response]] = {
             "rest/info": self._info,
             "tokens": self._token_service,
@@ -70,22 +92,46 @@ class ArcGISServer:
             "admin/generatetoken": self._admin_token_service,
             "admin": self._admin_root,
         }
+        if config.hosted:  # hosting servers have no token service of their own
+            for path in ("tokens", "tokens/generatetoken", "admin/generatetoken"):
+                del self._routes[path]
 
     def handle(self, req: RequestRecord) -> Optional[Response]:
         """The reply for a server path, or None when nothing lives there."""
-        rest = segments_after(req.path, PREFIX)
+        rest = segments_after(req.path, self.config.prefix)
         if rest is None:
             return None
-        route = self._routes.get("/".join(rest).lower())
+        key = "/".join(rest).lower()
+        refusal = None if key == "rest/info" else self._mode_refusal(req)
+        if refusal is not None:
+            return refusal
+        route = self._routes.get(key)
         if route is not None:
             return route(req)
+        if self.config.hosted:
+            return self.services.handle(req)
         return self.gp.handle(req) or self.services.handle(req)
+
+    def _mode_refusal(self, req: RequestRecord) -> Optional[Response]:
+        mode = self.config.mode
+        if mode.https_only and req.scheme == "http":
+            return env.error(403, "SSL Required")
+        if mode.web_tier:
+            return env.web_tier_challenge()
+        return None
 
     def _info(self, req: RequestRecord) -> Response:
         validity = max(1, int(self.state.settings.token_lifetime // 60))
-        body: Dict[str, object] = {"currentVersion": SERVER_VERSION, "fullVersion": FULL_VERSION}
+        old = self.config.mode.before_10_6
+        body: Dict[str, object] = {
+            "currentVersion": 10.51 if old else SERVER_VERSION,
+            "fullVersion": "10.5.1" if old else FULL_VERSION,
+        }
         if self.config.owning_system_url is not None:
             body["owningSystemUrl"] = self.config.owning_system_url
+        if self.config.mode.web_tier:
+            body["authInfo"] = {"isTokenBasedSecurity": False}
+            return json_reply(body)
         body["authInfo"] = {
             "isTokenBasedSecurity": True,
             "tokenServicesUrl": self.config.token_services_url,

@@ -8,20 +8,25 @@ import time
 from typing import Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Union
 
 from .access import Gate
-from .arcgis_server import ArcGISServer, ServerConfig
+from .arcgis_server import ArcGISServer, ServerConfig, ServerMode
 from .clock import Clock, system_clock
 from .envelopes import not_found
 from .faults import FaultBook
 from .grants import Grants
+from .identity import ORG_ID
 from .params import is_token_path, normalize_url
 from .portal import Portal, PortalConfig
 from .records import RequestRecord, Response
 from .server import OriginServer
 from .services import HOSTED_SERVICES, Services
 from .state import API_KEY, Settings, State
+from .urls import EmulatorUrls
 
-ORIGINS = ("online", "portal", "server", "federated", "foreign")
-"""The emulated origins, each its own HTTP server on 127.0.0.1."""
+ORIGINS = ("online", "portal", "server", "federated", "foreign", "hosted")
+"""The emulated origins, each its own HTTP server on 127.0.0.1 (plus ``pki`` on request)."""
+STABLE_ORIGINS = 5
+"""With ``base_port``, the first five origins must get their ports; later ones fall back to
+a port the OS chooses when theirs is taken."""
 DEFAULT_USERS = {"alice": "wonderland"}
 """Demo account used when ``users`` is not given."""
 DEFAULT_APPS = {"appid": "appsecret"}
@@ -38,14 +43,19 @@ Route = Callable[[RequestRecord], Optional[Response]]
 """Answers a request, or None when the path is not its own."""
 
 
-class Emulator:
+class Emulator(EmulatorUrls):
     """A loopback ArcGIS: an Online-style portal, an Enterprise portal, a standalone server,
     a server federated with the portal and a server that only pretends to be; secured
     services, async GP jobs, lockouts, injected faults and optional TLS.
 
     Use it as a context manager; every URL property is valid between start and stop.
     Ports are chosen by the OS, or ``base_port`` and the four after it (stable URLs for
-    rehearsing a script with ``arctoken emulator --port``).
+    rehearsing a script with ``arctoken emulator --port``); the Online hosting server
+    takes the next one, and the PKI portal the one after, when those are free.
+
+    Optional modes: ``server_before_10_6``, ``server_web_tier`` and ``server_https_only``
+    change the standalone server; ``client_ca`` (a CA file, with ``certfile``) adds a PKI
+    portal whose TLS demands a client certificate signed by that CA.
 
     Both portals offer OAuth 2.0 user sign-in (``oauth2/authorize`` sign-in page,
     ``oauth2/token``) to every app in ``apps``; ``redirect_uris`` (client_id -> allowed URIs,
@@ -74,6 +84,10 @@ class Emulator:
         redirect_uris: Optional[Mapping[str, Sequence[str]]] = None,
         refresh_token_lifetime: float = 1_209_600.0,
         oauth_token_lifetime: float = 1800.0,
+        server_before_10_6: bool = False,
+        server_web_tier: bool = False,
+        server_https_only: bool = False,
+        client_ca: Optional[str] = None,
     ) -> None:
         self.users: Dict[str, str] = dict(DEFAULT_USERS if users is None else users)
         self.apps: Dict[str, str] = dict(DEFAULT_APPS if apps is None else apps)
@@ -98,6 +112,10 @@ class Emulator:
         self._certfile, self._keyfile = certfile, keyfile
         self._internal_host = advertise_internal_host
         self._base_port = int(base_port)
+        self._mode = ServerMode(server_before_10_6, server_web_tier, server_https_only)
+        if client_ca is not None and certfile is None:
+            raise ValueError("client_ca needs certfile: the PKI portal is https only")
+        self._client_ca = client_ca
         self._servers: Dict[str, OriginServer] = {}
         self._threads: List[threading.Thread] = []
 
@@ -110,13 +128,14 @@ class Emulator:
         self.stop()
 
     def start(self) -> None:
-        """Open the five servers and start answering; a second call does nothing."""
+        """Open the servers and start answering; a second call does nothing."""
         if self._servers:
             return
         context = self._tls_context()
-        for index, origin in enumerate(ORIGINS):
-            port = self._base_port + index if self._base_port else 0
-            self._servers[origin] = OriginServer(origin, self._state, self._faults, context, port)
+        origins = [*ORIGINS, "pki"] if self._client_ca else list(ORIGINS)
+        for index, origin in enumerate(origins):
+            tls = self._pki_context() if origin == "pki" else context
+            self._servers[origin] = self._open(origin, index, tls)
         for origin, route in self._build_routes().items():
             self._servers[origin].dispatch = _with_not_found(route)
         for server in self._servers.values():
@@ -144,6 +163,22 @@ class Emulator:
         self._threads.clear()
         self._servers.clear()
 
+    def _open(self, origin: str, index: int, tls: Optional[ssl.SSLContext]) -> OriginServer:
+        port = self._base_port + index if self._base_port else 0
+        try:
+            return OriginServer(origin, self._state, self._faults, tls, port)
+        except OSError:
+            if index < STABLE_ORIGINS or not port:
+                raise
+            return OriginServer(origin, self._state, self._faults, tls, 0)
+
+    def _pki_context(self) -> ssl.SSLContext:
+        context = self._tls_context()
+        assert context is not None and self._client_ca is not None
+        context.verify_mode = ssl.CERT_REQUIRED
+        context.load_verify_locations(self._client_ca)
+        return context
+
     def _tls_context(self) -> Optional[ssl.SSLContext]:
         if self._certfile is None:
             return None
@@ -158,7 +193,7 @@ class Emulator:
         portal = Portal(self._state, self._portal_config("portal", "/portal", https), self._grants)
         gate = Gate(self._state, {"online", API_KEY}, portal_wording=True)
         hosted = Services(gate, [], HOSTED_SERVICES, with_gp=False)
-        return {
+        routes: Dict[str, Route] = {
             "online": _first_of(online.handle, hosted.handle),
             "portal": portal.handle,
             "server": ArcGISServer(self._state, self._server_config("server", None)).handle,
@@ -168,7 +203,20 @@ class Emulator:
             "foreign": ArcGISServer(
                 self._state, self._server_config("foreign", self._lookalike_portal())
             ).handle,
+            "hosted": ArcGISServer(self._state, self._hosted_config()).handle,
         }
+        if self._client_ca:
+            pki = self._portal_config("pki", "/portal", https)
+            routes["pki"] = Portal(self._state, pki, self._grants).handle
+        return routes
+
+    def _hosted_config(self) -> ServerConfig:
+        owner = "http://" + self.online_url.split("://", 1)[1]
+        tokens = f"{self.online_url}/sharing/rest/generateToken"
+        audiences = frozenset({"online", API_KEY})
+        prefix = (ORG_ID, "arcgis")
+        url = self.hosted_server_url
+        return ServerConfig("hosted", url, tokens, owner, 0.0, audiences, prefix, hosted=True)
 
     def _portal_config(self, origin: str, path: str, https: bool) -> PortalConfig:
         base = self._root(origin) + path
@@ -180,7 +228,8 @@ class Emulator:
             federated[normalize_url(self.federated_server_url)] = "federated"
         prefix = [part for part in path.split("/") if part]
         helper = self.federated_server_url if origin == "portal" else None
-        return PortalConfig(origin, base, prefix, https, token_url, federated, helper)
+        web_tier = origin == "pki"
+        return PortalConfig(origin, base, prefix, https, token_url, federated, helper, web_tier)
 
     def _server_config(
         self, origin: str, owner: Optional[str], owner_audiences: Iterable[str] = ()
@@ -188,7 +237,9 @@ class Emulator:
         url = self._root(origin) + "/arcgis"
         tokens = f"{url}/tokens/" if owner is None else f"{owner}/sharing/rest/generateToken"
         audiences = frozenset(owner_audiences)
-        return ServerConfig(origin, url, tokens, owner, self._gp_job_duration, audiences)
+        mode = self._mode if origin == "server" else ServerMode()
+        duration = self._gp_job_duration
+        return ServerConfig(origin, url, tokens, owner, duration, audiences, mode=mode)
 
     def _lookalike_portal(self) -> str:
         return LOOKALIKE_HOST + self.portal_url.split("://", 1)[1]
@@ -198,63 +249,6 @@ class Emulator:
         if server is None:
             raise RuntimeError("the emulator is not running: call start() or use `with`")
         return server.root
-
-    # -- URLs --------------------------------------------------------------------------------
-    @property
-    def online_url(self) -> str:
-        """The Online-style portal, at the origin root (``/sharing/rest/...``)."""
-        return self._root("online")
-
-    @property
-    def portal_url(self) -> str:
-        """The Enterprise portal, behind the web adaptor path ``/portal``."""
-        return self._root("portal") + "/portal"
-
-    @property
-    def server_url(self) -> str:
-        """The standalone ArcGIS Server (``.../arcgis``)."""
-        return self._root("server") + "/arcgis"
-
-    @property
-    def federated_server_url(self) -> str:
-        """The ArcGIS Server federated with :attr:`portal_url`."""
-        return self._root("federated") + "/arcgis"
-
-    @property
-    def foreign_server_url(self) -> str:
-        """A server whose owningSystemUrl only looks like :attr:`portal_url`."""
-        return self._root("foreign") + "/arcgis"
-
-    @property
-    def service_url(self) -> str:
-        """A secured map service on the standalone server."""
-        return f"{self.server_url}/rest/services/Secure/MapServer"
-
-    @property
-    def restricted_service_url(self) -> str:
-        """A service only ``restricted_users`` may use (403 for everyone else)."""
-        return f"{self.server_url}/rest/services/Restricted/MapServer"
-
-    @property
-    def federated_service_url(self) -> str:
-        """A secured map service on the federated server (takes portal tokens, exchanged
-        server tokens and OAuth access tokens from the portal)."""
-        return f"{self.federated_server_url}/rest/services/Secure/MapServer"
-
-    @property
-    def online_service_url(self) -> str:
-        """A hosted feature service taking Online tokens, app tokens and API keys."""
-        return f"{self.online_url}/rest/services/Hosted/FeatureServer"
-
-    @property
-    def gp_task_url(self) -> str:
-        """The asynchronous GP task on the standalone server."""
-        return f"{self.server_url}/rest/services/LongJob/GPServer/Run"
-
-    @property
-    def federated_gp_task_url(self) -> str:
-        """The asynchronous GP task on the federated server."""
-        return f"{self.federated_server_url}/rest/services/LongJob/GPServer/Run"
 
     # -- inspection and control --------------------------------------------------------------
     @property

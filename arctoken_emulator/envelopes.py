@@ -70,3 +70,10 @@ def not_found() -> Response:
     reply = error(404, "Not found")
     reply.status = 404
     return reply
+
+
+def web_tier_challenge() -> Response:
+    """HTTP 401 from a web server that authenticates users itself (IIS with Windows logins)."""
+    body = b"<html><body><h1>401 - Unauthorized</h1></body></html>"
+    headers = {"WWW-Authenticate": "Negotiate, NTLM"}
+    return Response(status=401, body=body, content_type="text/html", headers=headers)

@@ -36,9 +36,10 @@ def credentials_in_query(req: RequestRecord) -> bool:
     return any(lookup(req.query, name) is not None for name in CREDENTIAL_NAMES)
 
 
-def request_token(req: RequestRecord) -> Optional[str]:
-    """The token a request carries: Bearer headers first, then the body, then the query."""
-    for header in ("X-Esri-Authorization", "Authorization"):
+def request_token(req: RequestRecord, headers: bool = True) -> Optional[str]:
+    """The token a request carries: Bearer headers first (unless ``headers`` is False), then
+    the body, then the query."""
+    for header in ("X-Esri-Authorization", "Authorization") if headers else ():
         scheme, _, value = req.headers.get(header, "").strip().partition(" ")
         if scheme.lower() == "bearer" and value.strip():
             return value.strip()

@@ -45,6 +45,9 @@ class PortalConfig:
     """normalised server URL -> audience name of the server federated with this portal."""
     helper_server: Optional[str] = None
     """The ArcGIS Server URL that ``helperServices`` in ``portals/self`` point to."""
+    web_tier: bool = False
+    """The web adaptor signs users in from their client certificate (PKI): no passwords,
+    ``isTokenBasedSecurity`` false, generateToken issues tokens to the certificate's user."""
 
 
 class Portal:
@@ -53,7 +56,8 @@ class Portal:
     def __init__(self, state: State, config: PortalConfig, grants: Grants) -> None:
         self.state = state
         self.config = config
-        self.gate = Gate(state, {config.origin, API_KEY}, portal_wording=True)
+        audiences = {config.origin, API_KEY}
+        self.gate = Gate(state, audiences, portal_wording=True, web_tier=config.web_tier)
         self.online = config.origin == "online"
         self.token_type = ONLINE_GENERATE_TYPE if config.origin == "online" else JSON_TYPE
         self._routes: Dict[str, Callable[[RequestRecord], Response]] = {
@@ -84,7 +88,10 @@ class Portal:
         return json_reply({"currentVersion": PORTAL_VERSION})
 
     def _info(self, req: RequestRecord) -> Response:
-        auth = {"tokenServicesUrl": self.config.token_services_url, "isTokenBasedSecurity": True}
+        auth = {
+            "tokenServicesUrl": self.config.token_services_url,
+            "isTokenBasedSecurity": not self.config.web_tier,
+        }
         return json_reply({"owningSystemUrl": self.config.base_url, "authInfo": auth})
 
     # -- generateToken -----------------------------------------------------------------------
@@ -96,6 +103,8 @@ class Portal:
         params = merged(req)
         if lookup(params, "serverUrl") is not None:
             return self._exchange(req, params)
+        if self.config.web_tier and req.client_user is not None:
+            return self._issue_for(req.client_user, params)
         return self._sign_in(params)
 
     def _refuse_method(self, detail: str) -> Response:
@@ -105,13 +114,18 @@ class Portal:
         username, password = params.get("username", ""), params.get("password", "")
         if not username or not password:
             return env.unable("'username' and 'password' must be specified.", self.token_type)
-        client = params.get("client", "").lower()
-        referer = params.get("referer") or None
-        if client == "referer" and referer is None:
+        if _referer_missing(params):
             return env.unable(env.REFERER_REQUIRED, self.token_type)
         failure = self.state.authenticate(username, password)
         if failure is not None:
             return env.unable(failure, self.token_type)
+        return self._issue_for(username, params)
+
+    def _issue_for(self, username: str, params: Dict[str, str]) -> Response:
+        if _referer_missing(params):
+            return env.unable(env.REFERER_REQUIRED, self.token_type)
+        client = params.get("client", "").lower()
+        referer = params.get("referer") or None
         bound = referer if client in ("referer", "") else None
         lifetime = self._lifetime(params)
         value, record = self.state.issue(self.config.origin, username, lifetime, bound)
@@ -191,3 +205,7 @@ class Portal:
         if username not in self.state.users:
             return env.error(400, "User not found.", messageCode="COM_0019")
         return json_reply(user_json(username, self.online))
+
+
+def _referer_missing(params: Dict[str, str]) -> bool:
+    return params.get("client", "").lower() == "referer" and not params.get("referer")

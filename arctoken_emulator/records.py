@@ -72,6 +72,8 @@ class RequestRecord:
     """``http`` or ``https``."""
     time: float
     """The emulator's clock when the request arrived."""
+    client_user: Optional[str] = None
+    """The common name of the verified TLS client certificate (the PKI portal), else None."""
     status: Optional[int] = None
     """The answer's code: the error envelope's ``code`` (498, 499, 403, 400...) when the body
     has one, else the HTTP status; None until answered, and for a ``reset`` fault."""

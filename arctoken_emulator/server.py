@@ -179,6 +179,7 @@ class _Handler(BaseHTTPRequestHandler):
             headers=headers,
             scheme=self.server.scheme,
             time=self.server.state.clock(),
+            client_user=_certificate_user(self.request),
         )
 
     def _read_body(self) -> bytes:
@@ -228,6 +229,22 @@ class _Handler(BaseHTTPRequestHandler):
             pass
         self.rfile.close()
         self.connection.close()
+
+
+def _certificate_user(sock: object) -> Optional[str]:
+    """The commonName of a verified client certificate, if the connection presented one."""
+    if not isinstance(sock, ssl.SSLSocket):
+        return None
+    try:
+        cert = sock.getpeercert()
+    except (ValueError, OSError):
+        return None
+    subject: Any = (cert or {}).get("subject", ())
+    for rdn in subject:
+        for name, value in rdn:
+            if name == "commonName":
+                return str(value)
+    return None
 
 
 def _reason(status: int) -> str:
