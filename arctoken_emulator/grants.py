@@ -16,6 +16,8 @@ OOB = "urn:ietf:wg:oauth:2.0:oob"
 """The out-of-band redirect: the code is shown on a page instead of sent to an app."""
 DEFAULT_REDIRECT_URIS = (OOB, "http://127.0.0.1/", "http://localhost/")
 """What every emulated app allows unless told otherwise (a native app's usual registration)."""
+BUILTIN_APPS = ("arcgisonline", "pythonapi", "arcgispro")
+"""Esri's own apps every portal knows (public clients: no secret, user sign-in only)."""
 CODE_SECONDS = 600.0
 """How long an authorization code can be redeemed (it is single use as well)."""
 SIGNIN_SECONDS = 3600.0
@@ -34,8 +36,11 @@ class Authorization:
     code_challenge: Optional[str]
     challenge_method: str
     refresh_seconds: float
-    """The refresh token lifetime this sign-in asked for (``expiration``, clamped)."""
+    """The refresh token lifetime this sign-in asked for (``expiration``, clamped); for an
+    implicit grant, the access token's."""
     expires_at: float
+    implicit: bool = False
+    """``response_type=token``: the access token itself goes back in the URL fragment."""
 
 
 @dataclass(frozen=True)
@@ -104,7 +109,7 @@ class Grants:
 
     def registered(self, client_id: str) -> Optional[List[str]]:
         """The app's allowed redirect URIs; None when no such app is registered."""
-        if client_id not in self.state.apps:
+        if client_id not in self.state.apps and client_id not in BUILTIN_APPS:
             return None
         return self.redirect_uris.get(client_id, list(DEFAULT_REDIRECT_URIS))
 
@@ -122,6 +127,10 @@ class Grants:
         if found is None or found.expires_at <= self.state.server_now():
             return None
         return found
+
+    def finish(self, key: str) -> Optional[Authorization]:
+        """Finish an implicit sign-in: forget the pending request and return it."""
+        return self.cancel(key)
 
     def issue_code(self, key: str, username: str) -> Optional[str]:
         """Finish a sign-in: the pending request becomes a single-use authorization code."""

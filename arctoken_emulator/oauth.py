@@ -77,7 +77,7 @@ class OAuthEndpoints:
         if refusal is not None:
             return _refuse(params, refusal)
         method = params.get("code_challenge_method") or "plain"
-        if params.get("response_type") != "code":
+        if params.get("response_type") not in ("code", "token"):
             return _redirect(redirect, error="unsupported_response_type", state=params.get("state"))
         if method not in PKCE_METHODS:
             return _redirect(redirect, error="invalid_request", state=params.get("state"))
@@ -90,6 +90,7 @@ class OAuthEndpoints:
             challenge_method=method,
             refresh_seconds=self._refresh_seconds(params.get("expiration")),
             expires_at=self.state.server_now() + SIGNIN_SECONDS,
+            implicit=params.get("response_type") == "token",
         )
         return self._signin_form(self.grants.begin(authorization), client_id)
 
@@ -112,7 +113,8 @@ class OAuthEndpoints:
             "appTitle": self.config.title,
             "locale": "en",
         }
-        return pages.signin_page(f"{self.config.rest_url}/oauth2/signin", info, problem)
+        action = f"{self.config.rest_url.rsplit('/', 1)[0]}/oauth2/signin"
+        return pages.signin_page(action, info, problem)
 
     def _signin(self, req: RequestRecord) -> Response:
         key = req.form.get("oauth_state", "")
@@ -127,16 +129,35 @@ class OAuthEndpoints:
         failure = self.state.authenticate(username, req.form.get("password", ""))
         if failure is not None:
             return self._signin_form(key, pending.client_id, failure)
+        if pending.implicit:
+            return self._implicit(key, pending, username)
         code = self.grants.issue_code(key, username) or ""
         if pending.redirect_uri == OOB:
             return _found(f"{self.config.rest_url}/oauth2/approval?{urlencode({'code': code})}")
         return _redirect(pending.redirect_uri, state=pending.state, code=code)
 
+    def _implicit(self, key: str, pending: Authorization, username: str) -> Response:
+        """``response_type=token``: back to the app with the token in the URL fragment (the
+        out-of-band page, for ``urn:ietf:wg:oauth:2.0:oob``)."""
+        self.grants.finish(key)
+        lifetime = min(pending.refresh_seconds, self.state.settings.token_lifetime)
+        value, _ = self.state.issue(self.config.origin, username, lifetime, None, "oauth")
+        fragment = {
+            "access_token": value,
+            "expires_in": str(int(lifetime)),
+            "username": username,
+            "ssl": "true" if self.config.https else "false",
+        }
+        if pending.state is not None:
+            fragment["state"] = pending.state
+        target = pending.redirect_uri
+        if target == OOB:
+            target = f"{self.config.rest_url}/oauth2/approval"
+        return _found(f"{target}#{urlencode(fragment)}")
+
     def _approval(self, req: RequestRecord) -> Response:
         code = req.query.get("code", "")
-        if not code:
-            return pages.error_page("Missing code.")
-        return pages.code_page(code)
+        return pages.code_page(code) if code else pages.approved_page()
 
     # -- token -------------------------------------------------------------------------------
     def _token(self, req: RequestRecord) -> Response:
@@ -224,7 +245,10 @@ class OAuthEndpoints:
         client_id = params["client_id"]
         problem = self.state.check_app(client_id, params.get("client_secret", ""))
         if problem is not None:
-            return oauth_error(problem, "Invalid client_secret")
+            wording = (
+                "Invalid client_id" if problem == "invalid_client_id" else "Invalid client_secret"
+            )
+            return oauth_error(problem, wording)
         longest = self.state.settings.token_lifetime
         lifetime = min(minutes(params.get("expiration"), PORTAL_DEFAULT_MINUTES) * 60.0, longest)
         value, _ = self.state.issue(self.config.origin, client_id, lifetime, None, "app")

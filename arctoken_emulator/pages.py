@@ -21,7 +21,7 @@ HTML_TYPE = "text/html; charset=utf-8"
 def _page(title: str, body: str, status: int = 200) -> Response:
     text = (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
-        f"<title>{html.escape(title)}</title></head><body>{body}</body></html>"
+        f"<title>{html.escape(title)}</title></head>\n<body>\n{body}\n</body></html>\n"
     )
     data = text.encode("ascii", "xmlcharrefreplace")
     return Response(status=status, body=data, content_type=HTML_TYPE)
@@ -34,7 +34,7 @@ def signin_page(action: str, info: Dict[str, str], problem: str = "") -> Respons
     state = html.escape(info["oauth_state"], quote=True)
     notice = f'<p id="error" role="alert">{html.escape(problem)}</p>' if problem else ""
     body = (
-        f"<script>var oAuthInfo = {script};</script>"
+        f"<script>var oAuthInfo = {script};</script>\n"
         f"<h1>Sign in to {html.escape(info.get('appTitle', 'the application'))}</h1>"
         f"{notice}"
         f'<form id="oauth" method="post" action="{html.escape(action, quote=True)}">'
@@ -59,6 +59,12 @@ def code_page(code: str) -> Response:
     return _page(f"SUCCESS code={code}", body)
 
 
+def approved_page() -> Response:
+    """The out-of-band page of an implicit grant: the token is in the URL fragment."""
+    return _page("SUCCESS", "<p>Signed in. The application reads the token from the URL.</p>")
+
+
 def error_page(message: str, status: int = 400) -> Response:
     """A sign-in that cannot go on (unknown app, redirect URI not allowed, stale page)."""
-    return _page("Error", f'<h1>Error</h1><p id="error">{html.escape(message)}</p>', status)
+    text = html.escape(message)
+    return _page("Error", f'<h1>Error</h1><p id="error">Error: {text}</p>', status)

@@ -75,7 +75,9 @@ class Portal:
         """The reply for a portal path, or None when the path is not the portal's."""
         rest = segments_after(req.path, [*self.config.prefix, "sharing", "rest"])
         if rest is None:
-            return None
+            rest = segments_after(req.path, [*self.config.prefix, "sharing"])
+            if rest is None or [s.lower() for s in rest[:1]] != ["oauth2"]:
+                return None  # the sign-in pages also live at <portal>/sharing/oauth2/...
         route = self._routes.get("/".join(rest).lower())
         if route is not None:
             return route(req)

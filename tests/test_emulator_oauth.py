@@ -176,7 +176,7 @@ def test_unknown_app_is_an_error_page_or_json(emu: Emulator) -> None:
 def test_unsupported_response_type_goes_back_to_the_app(emu: Emulator) -> None:
     reply = requests.get(
         f"{rest(emu)}/oauth2/authorize",
-        params={"client_id": CLIENT, "response_type": "token", "redirect_uri": LOOPBACK},
+        params={"client_id": CLIENT, "response_type": "id_token", "redirect_uri": LOOPBACK},
         allow_redirects=False,
         timeout=10,
     )
@@ -352,3 +352,33 @@ def error_code_of_self(emu: Emulator, access_token: str) -> Optional[int]:
     """The error code community/self answers with, or None."""
     error = who(emu, access_token).get("error")
     return int(error["code"]) if isinstance(error, dict) else None
+
+
+# -- Esri's built-in apps and the implicit grant -----------------------------------------------
+
+
+def test_builtin_app_implicit_grant_on_the_out_of_band_page(emu: Emulator) -> None:
+    params = {
+        "client_id": "pythonapi",
+        "response_type": "token",
+        "redirect_uri": OOB,
+        "state": "s1",
+        "expiration": "60",
+    }
+    page = requests.get(f"{emu.portal_url}/sharing/oauth2/authorize", params=params, timeout=10)
+    assert re.search(r'action="[^"]*/portal/sharing/oauth2/signin"', page.text)
+    reply = sign_in(emu, page)
+    assert reply.status_code == 302
+    where, _, fragment = reply.headers["Location"].partition("#")
+    assert where.endswith("/sharing/rest/oauth2/approval")
+    values = {k: v[-1] for k, v in parse_qs(fragment).items()}
+    assert values["expires_in"] == "3600" and values["state"] == "s1"
+    assert values["username"] == "alice" and values["ssl"] == "false"
+    assert who(emu, values["access_token"])["username"] == "alice"
+
+
+def test_builtin_apps_take_no_client_credentials(emu: Emulator) -> None:
+    body = token(emu, client_id="pythonapi", grant_type="client_credentials", client_secret="")
+    assert body["error"]["error"] == "invalid_client_id"
+    page = authorize(emu, client_id="arcgisonline", redirect_uri="https://127.0.0.1:1")
+    assert page.status_code == 400 and "Error: Invalid redirect_uri" in page.text
