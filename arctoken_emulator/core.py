@@ -226,6 +226,8 @@ class Emulator(EmulatorUrls):
         federated: Dict[str, str] = {}
         if origin == "portal":
             federated[normalize_url(self.federated_server_url)] = "federated"
+        if origin == "online":
+            federated[normalize_url(self.hosted_server_url)] = "hosted"
         prefix = [part for part in path.split("/") if part]
         helper = self.federated_server_url if origin == "portal" else None
         web_tier = origin == "pki"

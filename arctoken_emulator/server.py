@@ -96,6 +96,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"
     timeout = IDLE_SECONDS
+    plain_on_tls = False
+    """True for a plain-HTTP request that reached an https origin."""
     disable_nagle_algorithm = True
     server: OriginServer
 
@@ -104,7 +106,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.track(self)
         try:
             context = self.server.ssl_context
-            if context is not None:
+            self.plain_on_tls = context is not None and not _starts_tls(self.request)
+            if context is not None and not self.plain_on_tls:
                 self.request.settimeout(HANDSHAKE_SECONDS)
                 self.request = context.wrap_socket(
                     self.request, server_side=True, do_handshake_on_connect=False
@@ -145,6 +148,12 @@ class _Handler(BaseHTTPRequestHandler):
         self._serve()
 
     def _serve(self) -> None:
+        if self.plain_on_tls:  # http:// to an https origin: redirect, as real sites do
+            self._read_body()
+            self.close_connection = True
+            location = f"{self.server.root}{self.path}"
+            self._write(Response(301, b"", "text/plain", {"Location": location}))
+            return
         record = self._record(self._read_body())
         self.server.state.log(record)
         fault = self.server.faults.take(record.path)
@@ -229,6 +238,16 @@ class _Handler(BaseHTTPRequestHandler):
             pass
         self.rfile.close()
         self.connection.close()
+
+
+def _starts_tls(sock: socket.socket) -> bool:
+    """Peek at the first byte: a TLS handshake record starts with 0x16."""
+    sock.settimeout(HANDSHAKE_SECONDS)
+    try:
+        first = sock.recv(1, socket.MSG_PEEK)
+    except OSError:
+        return True  # let the handshake fail in the usual way
+    return first in (b"\x16", b"")
 
 
 def _certificate_user(sock: object) -> Optional[str]:

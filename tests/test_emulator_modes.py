@@ -156,3 +156,21 @@ def test_pki_portal_refuses_connections_without_a_trusted_certificate(
 def test_pki_portal_needs_tls() -> None:
     with pytest.raises(ValueError, match="certfile"):
         Emulator(client_ca="ca.pem")
+
+
+def test_plain_http_to_an_https_origin_is_redirected(pki: Dict[str, str]) -> None:
+    with Emulator(certfile=pki["server"]) as emu:
+        plain = "http://" + emu.online_url.split("://", 1)[1] + "/sharing/rest/info?f=json"
+        moved = requests.get(plain, allow_redirects=False, timeout=10)
+        assert moved.status_code == 301
+        assert moved.headers["Location"] == f"{emu.online_url}/sharing/rest/info?f=json"
+        followed = requests.get(plain, verify=pki["ca"], timeout=10)
+        assert followed.json()["owningSystemUrl"] == emu.online_url
+
+
+def test_online_exchanges_its_token_for_the_hosting_server(emu: Emulator) -> None:
+    online = generate(f"{emu.online_url}/sharing/rest/generateToken")["token"]
+    form = {"f": "json", "token": online, "serverUrl": emu.hosted_server_url}
+    url = f"{emu.online_url}/sharing/rest/generateToken"
+    body = requests.post(url, data=form, timeout=10).json()
+    assert get(emu.hosted_service_url, body["token"])["user"] == "alice"
