@@ -37,6 +37,7 @@ from .signin.base import DeferredProvider, TokenProvider
 from .signin.discovery import server_info
 from .signin.factory import provider_for
 from .signin.federated import exchange_provider
+from .signin.oauth_flow import FLOWS, OpenBrowser, Prompt
 from .signin.pro import SigninSource, arcpy_signin
 from .tokens.cache import CachedProvider, TokenCache, cache_key, default_directory
 from .tokens.handler import Listener, TokenHandler
@@ -95,13 +96,31 @@ class Connection:
         clock: Optional[Clock] = None,
         cache: bool = False,
         cache_dir: Optional[str] = None,
+        profile: Optional[str] = None,
+        refresh_token: SecretLike = None,
+        oauth_flow: str = "browser",
+        open_browser: Optional[OpenBrowser] = None,
+        prompt: Optional[Prompt] = None,
     ) -> None:
+        if profile is not None:  # the saved settings and secrets, under what was given here
+            from .profiles import profile_options
+
+            Connection.__init__(self, **profile_options(profile, locals()))
+            self.profile: Optional[str] = profile
+            return
+        self.profile = None
         self.kind = kind
         self.username = username
         self.client_id = client_id
         self.password = secret(password)
         self.api_key = secret(api_key)
         self.client_secret = secret(client_secret)
+        self.refresh_token = secret(refresh_token)
+        if oauth_flow not in FLOWS:
+            raise ConfigError("oauth_flow", f"must be one of: {', '.join(FLOWS)}")
+        self.oauth_flow = oauth_flow
+        self.open_browser = callable_or_none(open_browser, "open_browser")
+        self.prompt = callable_or_none(prompt, "prompt")
         proxy_secret = secret(proxy_password)
         values: Dict[str, Any] = dict(
             kind=kind,

@@ -140,6 +140,18 @@ _ROWS = (
         "app:build",
         online_hosted=True,
     ),
+    Kind(
+        "user_oauth",
+        "ArcGIS sign-in (browser, OAuth)",
+        ("url", "client_id", "server_url", *_PROXY_TLS),
+        (("client_id", "the client ID of an app registered in the portal"),),
+        "portal",
+        ONLINE_URL,
+        "oauth_user:build",
+        federates=True,
+        cacheable=False,
+        online_hosted=True,
+    ),
 )
 
 KINDS: Dict[str, Kind] = {row.name: row for row in _ROWS}

@@ -213,6 +213,7 @@ USED: Dict[str, List[str]] = {
     "pro": ["referer", "server_url"],
     "apikey": ["api_key", "referer"],
     "app": ["client_id", "client_secret", "expiration"],
+    "user_oauth": ["client_id", "server_url"],
 }
 KIND_SPECIFIC = sorted({n for names in USED.values() for n in names})
 

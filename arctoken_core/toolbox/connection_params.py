@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Mapping, Tuple
 
-from ..kinds import FEDERATING_KINDS, KIND_LABELS, PASSWORD_KINDS
+from ..kinds import FEDERATING_KINDS, KIND_LABELS, PASSWORD_KINDS, kinds_using
 from ..urls import ONLINE_URL
 from .types import PROXY, REQUIRED, SECURITY, ParamSpec
 
@@ -76,9 +76,10 @@ def connection_params() -> Tuple[ParamSpec, ...]:
             "client_id",
             "Client ID",
             "GPString",
-            "The app's client ID (App credentials only), from the app's item in your portal.",
+            "The app's client ID (App credentials, and ArcGIS sign-in through the browser), from "
+            "the app's item in your portal.",
             field="client_id",
-            kinds=("app",),
+            kinds=kinds_using("client_id"),
         ),
         ParamSpec(
             "client_secret",
