@@ -17,6 +17,7 @@ from arctoken_core.clock import ManualClock
 from arctoken_core.connection import Connection
 from arctoken_core.errors import AuthenticationError, ConfigError
 from arctoken_core.tokens.cache import REFUSED_WINDOW, CachedProvider, TokenCache, cache_key
+from arctoken_core.tokens.filelock import FileLock
 from arctoken_core.tokens.token import Token
 from arctoken_emulator import Emulator
 from tests.conftest import ALICE, ALICE_PASSWORD
@@ -167,15 +168,20 @@ def test_workers_with_a_wrong_password_make_one_failed_sign_in(tmp_path: Path) -
         assert len(emu.token_requests()) == 1 and emu.failed_logins(ALICE) == 1
 
 
-def test_a_fresh_lock_being_written_is_not_broken(fs: FakeFilesystem, clock: ManualClock) -> None:
-    cache = TokenCache(Path("/c"), lock_wait=0.2)
+def test_a_held_lock_is_waited_for_and_not_broken(tmp_path: Path) -> None:
+    cache = TokenCache(tmp_path / "c", lock_wait=0.2)
     key = cache_key(["k"])
-    lock = Path("/c") / f"{key}.lock"
-    lock.write_text("")  # created by a live process that has not written its pid yet
-    with pytest.raises(ConfigError):
+    lock = tmp_path / "c" / f"{key}.lock"
+    holder = FileLock(lock, stale_after=300, wait=0)
+    holder.acquire()  # a live holder (another open file: flock excludes it like a process)
+    with pytest.raises(ConfigError, match="stayed taken"):
         with cache.lock(key):
             pass
-    assert lock.exists()
+    assert lock.exists() and holder.held
+    holder.release()
+    with cache.lock(key):
+        assert lock.read_text() == f"{os.getpid()}\n"
+    assert not lock.exists()
 
 
 def test_only_the_owner_removes_its_lock(fs: FakeFilesystem) -> None:
@@ -183,10 +189,10 @@ def test_only_the_owner_removes_its_lock(fs: FakeFilesystem) -> None:
     key = cache_key(["k"])
     lock = Path("/c") / f"{key}.lock"
     with cache.lock(key):
-        mine = lock.read_text()
-        assert mine.startswith(f"{os.getpid()} ")
-        lock.write_text("12345 someone-else")  # our lock was broken and taken meanwhile
-    assert lock.read_text() == "12345 someone-else"
+        assert lock.read_text() == f"{os.getpid()}\n"
+        lock.unlink()  # our lock was broken and taken meanwhile: a new file
+        lock.write_text("12345\n")
+    assert lock.read_text() == "12345\n"
 
 
 def test_an_unwritable_cache_does_not_lose_the_token(

@@ -24,8 +24,9 @@ from arctoken_core.connection import Connection
 from arctoken_core.tokens.cache import TokenCache, cache_key
 from arctoken_core.tokens.token import Token
 from arctoken_emulator import Emulator
+from tests.children import start_python
 from tests.conftest import ALICE, ALICE_PASSWORD, API_KEY, APP_SECRET, LIFETIME
-from tests.support import ROOT, connect
+from tests.support import connect
 
 pytestmark = [
     pytest.mark.timeout(60),
@@ -55,17 +56,8 @@ def lock_holder(tmp_path: Path) -> Iterator[List[subprocess.Popen[str]]]:
 
 def _hold_lock(started: List[subprocess.Popen[str]], folder: Path, key: str) -> int:
     """Start a process that takes the sign-in lock of ``key`` and keeps it; its pid."""
-    env = dict(
-        os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
-    )
-    process = subprocess.Popen(
-        [sys.executable, "-c", HOLD_LOCK, str(folder), key],
-        stdout=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
+    process = start_python(HOLD_LOCK, [str(folder), key], "locked")
     started.append(process)
-    assert process.stdout is not None and process.stdout.readline().strip() == "locked"
     return process.pid
 
 

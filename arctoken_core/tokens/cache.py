@@ -8,8 +8,9 @@ in and writes it to a file; the others read it. Rules, after MSAL's token cache:
   never by the password, and no password or secret is ever written;
 - owner-only permissions (0600 files in a 0700 folder), written to a temporary file and
   atomically renamed into place, so a reader never sees half a file;
-- a lock file guards the sign-in; a lock whose holder died, or that is older than
-  ``stale_after`` seconds, is broken, so a crashed process cannot block the others for ever;
+- an OS lock on a lock file guards the sign-in (:mod:`.filelock`): a holder that dies frees
+  it at once, and one hung for ``stale_after`` seconds is broken, so no process can block
+  the others for ever;
 - a file that is corrupt, of another version or for another key is ignored and replaced;
 - a refused sign-in is remembered for 30 seconds (a time, no secret), so workers started
   together with a wrong password make one failed sign-in between them, not one each.
@@ -18,15 +19,12 @@ in and writes it to a file; the others read it. Rules, after MSAL's token cache:
 from __future__ import annotations
 
 import contextlib
-import errno
 import hashlib
 import json
 import math
 import os
 import sys
-import tempfile
 import time
-import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +33,7 @@ from typing import Any, Dict, Iterator, Optional, Sequence
 from ..errors import AuthenticationError, ConfigError
 from ..files import write_private
 from ..secrets import get_logger, mask_token
+from .filelock import FileLock, LockTimeout
 from .provider import TokenProvider
 from .refresh import advisory_margin
 from .token import Token, usable_referer, usable_token
@@ -43,11 +42,10 @@ log = get_logger(__name__)
 
 VERSION = 1
 DEFAULT_STALE_AFTER = 300.0
-"""Seconds after which a lock whose holder looks alive is presumed hung: longer than the
-slowest sign-in (connect and read timeouts, plus retries). A dead holder's lock is broken at
-once where the holder's pid can be checked."""
+"""Seconds after which a lock whose holder is alive is presumed hung: longer than the
+slowest sign-in (connect and read timeouts, plus retries). A dead holder's lock is free at
+once: the operating system releases it."""
 DEFAULT_LOCK_WAIT = DEFAULT_STALE_AFTER + 30.0
-POLL = 0.02
 REFUSED_WINDOW = 30.0
 """Seconds a refused sign-in keeps other processes from trying the same credentials: long
 enough for workers started together, short enough for a person fixing a typo. (A different
@@ -134,62 +132,24 @@ class TokenCache:
 
     @contextmanager
     def lock(self, key: str) -> Iterator[None]:
-        """Hold the sign-in lock of ``key``; break it if its holder died or it went stale.
+        """Hold the sign-in lock of ``key`` (an OS lock: a holder that dies frees it at once).
 
-        The lock file appears with its owner (pid and a random nonce) already in it, and is
-        removed only by the owner whose nonce it still holds.
+        A cache folder that fails (read-only, gone) does not fail the run: the sign-in goes
+        ahead without the lock.
         """
-        path = self.directory / f"{key}.lock"
-        mine = f"{os.getpid()} {uuid.uuid4().hex}"
-        deadline = time.monotonic() + self.lock_wait
+        lock = FileLock(self.directory / f"{key}.lock", self.stale_after, self.lock_wait)
         try:
-            while not self._try_lock(path, mine):
-                if time.monotonic() > deadline:
-                    raise ConfigError(
-                        "cache_dir", f"the token cache lock {path.name} stayed taken; delete it"
-                    )
-                time.sleep(POLL)
-        except OSError as exc:  # a folder we may no longer write: sign in without the lock
+            lock.acquire()
+        except LockTimeout:
+            raise ConfigError(
+                "cache_dir", f"the token cache lock {key}.lock stayed taken; delete it"
+            ) from None
+        except OSError as exc:
             log.warning("token cache unusable (%s); signing in without it", exc.strerror)
         try:
             yield
         finally:
-            if _read(path) == mine:
-                with contextlib.suppress(OSError):
-                    path.unlink()
-
-    def _try_lock(self, path: Path, mine: str) -> bool:
-        """Create ``path`` holding ``mine`` in one step (a hard link of a written file)."""
-        handle, temp = tempfile.mkstemp(prefix=".lock-", dir=str(self.directory))
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                stream.write(mine)
-            os.link(temp, str(path))
-        except FileExistsError:
-            self._break_if_stale(path)
-            return False
-        finally:
-            with contextlib.suppress(OSError):
-                os.unlink(temp)
-        return True
-
-    def _break_if_stale(self, path: Path) -> None:
-        """Remove a lock whose holder died, or that is older than ``stale_after``.
-
-        A lock whose content cannot be read yet counts as alive until it is stale.
-        """
-        seen = _read(path)
-        try:
-            age = time.time() - path.stat().st_mtime
-        except OSError:
-            return
-        pid_text = seen.partition(" ")[0] if seen else ""
-        if age <= self.stale_after and (not pid_text or _alive(pid_text)):
-            return
-        if _read(path) == seen:
-            log.warning("breaking an abandoned token cache lock (%.0f s old)", age)
-            with contextlib.suppress(FileNotFoundError):
-                path.unlink()
+            lock.release()
 
 
 @contextmanager
@@ -199,13 +159,6 @@ def _unless_unwritable(what: str) -> Iterator[None]:
         yield
     except OSError as exc:
         log.warning("could not %s in the token cache (%s); going on without it", what, exc.strerror)
-
-
-def _read(path: Path) -> Optional[str]:
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, ValueError):
-        return None
 
 
 class CachedProvider:
@@ -292,19 +245,3 @@ def _token_from_file(data: Any, key: str) -> Token:
         ssl=bool(data.get("ssl", False)),
         audience=str(data.get("audience", "")),
     )
-
-
-def _alive(pid_text: str) -> bool:
-    try:
-        pid = int(pid_text)
-    except ValueError:
-        return False
-    if pid == os.getpid():
-        return True
-    if sys.platform == "win32":
-        return True  # no cheap check: rely on stale_after
-    try:
-        os.kill(pid, 0)
-    except OSError as exc:
-        return exc.errno == errno.EPERM
-    return True
