@@ -12,12 +12,15 @@ import ipaddress
 from typing import Optional, Tuple
 from urllib.parse import urlsplit, urlunsplit
 
+import idna
+from urllib3.util import parse_url
+
 from .errors import ConfigError
 
 ONLINE_URL = "https://www.arcgis.com"
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
-_PORTAL_TAILS = ("/sharing/rest", "/sharing", "/home")
+_PORTAL_TAILS = ("/sharing/rest", "/sharing", "/home", "/apps")
 _SERVER_TAILS = ("/rest/services", "/rest", "/admin", "/tokens", "/manager", "/services")
 
 OriginKey = Tuple[str, int]
@@ -43,6 +46,7 @@ def _split(raw: str, field: str) -> Tuple[str, str, str]:
         raise ConfigError(field, f"has no host name: {text!r}")
     if parts.username or parts.password:
         raise ConfigError(field, "must not contain credentials; use the username field")
+    origin_key(text, field)  # the host requests will connect to, and only that one
     netloc = parts.hostname.lower()
     if ":" in netloc:
         netloc = f"[{netloc}]"
@@ -77,18 +81,44 @@ def normalise_server_url(raw: Optional[str], field: str = "url") -> str:
 
 
 def origin_key(url: str, field: str = "url") -> OriginKey:
-    """(host, port) of a URL, with the scheme's default port filled in.
+    """(host, port) requests will connect to for a URL, with the scheme's default port.
 
-    An unparsable URL (a bad port, an unclosed ``[``) is a ConfigError naming ``field``,
-    not the bare ValueError urllib gives, so that e.g. a bad trusted host is reported as such.
+    The host is compared as requests sends it: lower-case and IDNA-encoded (``xn--...``).
+    A URL that Python's ``urlsplit`` and urllib3's ``parse_url`` (what requests uses) read
+    as different hosts or ports (``http://OTHER\\@OWN/``), or that carries a user name or
+    password, or whose host has an empty label, is a ConfigError naming ``field``, as is an
+    unparsable one: a same-host check must never see one host while requests connects to
+    another.
     """
     try:
         parts = urlsplit(url)
-        port = parts.port or DEFAULT_PORTS.get(parts.scheme, 0)
+        port = parts.port
+        wire = parse_url(url)
     except ValueError:
         raise ConfigError(field, f"is not a valid URL: {url[:200]!r}") from None
-    host = (parts.hostname or "").lower()
-    return host, port
+    host = wire_host(parts.hostname or "", field)
+    if parts.username is not None or parts.password is not None or wire.auth:
+        raise ConfigError(field, "must not contain a user name or password before the host")
+    if host != (wire.host or "").strip("[]").lower() or port != wire.port:
+        raise ConfigError(
+            field, f"is read as two different hosts by different parsers: {url[:200]!r}"
+        )
+    return host, port or DEFAULT_PORTS.get(parts.scheme, 0)
+
+
+def wire_host(host: str, field: str = "url") -> str:
+    """``host`` as it goes on the wire: lower-case, IDNA-encoded, every label non-empty."""
+    name = host.strip("[]").lower()
+    if ":" in name or not name:
+        return name  # an IPv6 address, or no host at all
+    if any(not label for label in name.rstrip(".").split(".")):
+        raise ConfigError(field, f"has an empty label in its host name {host!r}; check the dots")
+    if name.isascii():
+        return name
+    try:
+        return idna.encode(name, uts46=True).decode("ascii")
+    except (idna.IDNAError, UnicodeError):
+        raise ConfigError(field, f"has a host name that is not a valid IDN: {host!r}") from None
 
 
 def display_origin(url: Optional[str]) -> str:
