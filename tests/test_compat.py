@@ -25,6 +25,8 @@ WIRE_TESTS = [
     "tests/test_long_runs.py",
     "tests/test_auth_scope.py",
     "tests/test_transport.py",
+    "tests/test_redirects.py",
+    "tests/test_urls_origin.py",
     "tests/test_cli.py",
 ]
 

@@ -7,15 +7,22 @@ a fresh token.
   the query string only when the user asks (URLs end up in logs and proxies).
 - A ``Referer`` header carries the token's referer, as referer-bound tokens require.
 - A 498/499 (HTTP status or JSON ``error.code``) invalidates the token, gets a fresh one and
-  sends the request once more (body rewound). A 403 is not retried: the user lacks rights.
+  sends the request once more (body rewound), judged on the URL that answered: after a
+  redirect to a host that may get no token there is no retry, and another audience gets its
+  own token. A body that cannot be re-read (a generator) is not re-sent: an error says so.
+  A streamed reply (``stream=True``) is judged on its HTTP status alone, never read here.
+  A 403 is not retried: the user lacks rights.
+- A 499 to a token sent only in the header is a server before 10.6: the same token goes once
+  more in the POST body (the query of a GET), and that host gets it there from then on.
 - requests strips only ``Authorization`` on a cross-host redirect; this strips the token
-  header, body field and query parameter too before the redirect is followed.
+  header, body field, query parameter and Referer too before the redirect is followed, and
+  on any change of scheme (https -> http) even to the same host and port.
 """
 
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Set
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import requests
@@ -26,8 +33,9 @@ from ..errors import ArcTokenError
 from ..secrets import get_logger
 from ..tokens.handler import TokenHandler
 from ..tokens.token import Token
+from ..urls import OriginKey, display_origin, origin_key
 from .guard import check_transport
-from .replies import token_rejected
+from .replies import error_from_code, token_rejected
 
 __all__ = ["HEADER", "PLACEMENTS", "ArcGISAuth", "put_token", "strip_token"]
 
@@ -56,6 +64,8 @@ class ArcGISAuth(AuthBase):
         self.rejections = 0
         """Responses that said 498/499 and were retried once with a fresh token."""
         self.lock = threading.Lock()
+        self.legacy: Set[OriginKey] = set()
+        """Hosts that ignored the token header (servers before 10.6): they get it in the body."""
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         handler = self.resolve(request.url or "")
@@ -64,12 +74,49 @@ class ArcGISAuth(AuthBase):
         self._attach(request, handler, retried=False)
         return request
 
+    def handler_for(self, url: str) -> Optional[TokenHandler]:
+        """The handler whose token ``url`` may carry; None for any other or unreadable URL."""
+        try:
+            return self.resolve(url)
+        except (ValueError, ArcTokenError):  # an unparsable URL goes nowhere trusted
+            return None
+
+    def learn_legacy(self, request: requests.PreparedRequest) -> bool:
+        """After a 499 to a header-only token: remember the host as one before 10.6.
+
+        Servers before 10.6 ignore ``X-Esri-Authorization``; from then on that host gets
+        the token in the POST body (or the query of a GET). False when that cannot help.
+        """
+        if self.placement != "header" or HEADER not in request.headers:
+            return False
+        try:
+            origin = origin_key(request.url or "")
+        except ArcTokenError:
+            return False
+        with self.lock:
+            if origin in self.legacy:
+                return False
+            self.legacy.add(origin)
+        log.info("%s ignores the token header (before 10.6?); sending it in the request", origin[0])
+        return True
+
+    def _placement(self, request: requests.PreparedRequest) -> str:
+        if self.placement != "header":
+            return self.placement
+        try:
+            legacy = origin_key(request.url or "") in self.legacy
+        except ArcTokenError:
+            legacy = False
+        if not legacy:
+            return "header"
+        return "body" if _is_form(request) else "query"
+
     def _attach(
         self, request: requests.PreparedRequest, handler: TokenHandler, retried: bool
     ) -> None:
         check_transport(request.url or "", "a token", "url", self.allow_http_loopback)
         token = handler.token()
-        put_token(request, token, self.placement)
+        put_token(request, token, self._placement(request))
         request.hooks["response"] = [
             h for h in request.hooks["response"] if not isinstance(h, _Hook)
         ]
@@ -77,7 +124,11 @@ class ArcGISAuth(AuthBase):
 
 
 class _Hook:
-    """The response hook of one request: redirect guard, then the one 498/499 retry."""
+    """The response hook of one request: redirect guard, then the one 498/499 retry.
+
+    The retry is judged on the URL that answered (after any redirect): a host that may not
+    receive a token gets no retry, another audience gets its own token, never this one.
+    """
 
     def __init__(self, auth: ArcGISAuth, handler: TokenHandler, value: str, retried: bool) -> None:
         self.auth = auth
@@ -89,38 +140,61 @@ class _Hook:
         if response.is_redirect:
             self._before_redirect(response)
             return response
-        code = None if self.retried else token_rejected(response)
+        if self.retried:
+            return response
+        code = token_rejected(response, stream=bool(kwargs.get("stream")))
         if code is None:
             return response
-        return self._retry(response, code, kwargs)
+        url = response.request.url or ""
+        handler = self.auth.handler_for(url)
+        if handler is None:
+            log.info(
+                "%s answered %s; no token may go there: not retried", display_origin(url), code
+            )
+            return response
+        same = handler is self.handler
+        if same and code == 499 and self.auth.learn_legacy(response.request):  # type: ignore[arg-type]
+            return self._resend(response, handler, code, kwargs)
+        with self.auth.lock:
+            self.auth.rejections += 1
+        if same:
+            log.info("server answered %s; refreshing the token and retrying once", code)
+            self.handler.invalidate(self.value)
+        return self._resend(response, handler, code, kwargs)
 
     def _before_redirect(self, response: requests.Response) -> None:
         """Edit the request requests will copy for the redirect: no token for other hosts.
 
-        A redirect replaces the query string, and a 301/302/303 drops the body, so for a
-        same-host redirect a token placed in either also goes in the header.
+        The token stays only for the same audience over the same scheme (an https -> http
+        redirect drops it). A redirect replaces the query string, and a 301/302/303 drops
+        the body, so for a same-host redirect a token in either also goes in the header.
         """
         request = response.request
         try:
             target = urljoin(response.url, response.headers.get("location", ""))
-            same = self.auth.resolve(target) is self.handler
-        except (ValueError, ArcTokenError):  # an unparsable Location goes nowhere trusted
-            same = False
-        if not same:
+            scheme = urlsplit(target).scheme == urlsplit(response.url).scheme
+        except ValueError:  # an unparsable Location goes nowhere trusted
+            target, scheme = "", False
+        if not scheme or self.auth.handler_for(target) is not self.handler:
             strip_token(request)  # type: ignore[arg-type]
         elif self.auth.placement != "header":
             request.headers[HEADER] = f"Bearer {self.value}"
 
-    def _retry(self, response: requests.Response, code: int, kwargs: Any) -> requests.Response:
-        log.info("server answered %s; refreshing the token and retrying once", code)
-        with self.auth.lock:
-            self.auth.rejections += 1
-        self.handler.invalidate(self.value)
+    def _resend(
+        self, response: requests.Response, handler: TokenHandler, code: int, kwargs: Any
+    ) -> requests.Response:
         retry = response.request.copy()
+        if not _rewindable(retry):
+            raise error_from_code(
+                code,
+                f"{display_origin(retry.url)} rejected the token ({code}) and the request was "
+                "not sent again: its body is a stream that cannot be re-read. Pass the body as "
+                "bytes or a file so that it can be retried",
+            )
         strip_token(retry)
         if getattr(retry, "_body_position", None) is not None:
             rewind_body(retry)
-        self.auth._attach(retry, self.handler, retried=True)
+        self.auth._attach(retry, handler, retried=True)
         response.close()
         connection = response.connection  # type: ignore[attr-defined]
         new: requests.Response = connection.send(retry, **kwargs)
@@ -129,6 +203,13 @@ class _Hook:
         for hook in retry.hooks["response"]:
             new = hook(new, **kwargs) or new
         return new
+
+
+def _rewindable(request: requests.PreparedRequest) -> bool:
+    """True when the body can be sent again: none, text, bytes, or a file with a position."""
+    body = request.body
+    position = getattr(request, "_body_position", None)
+    return body is None or isinstance(body, (str, bytes)) or isinstance(position, int)
 
 
 def put_token(request: requests.PreparedRequest, token: Token, placement: str) -> None:
