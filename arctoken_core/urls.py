@@ -12,9 +12,6 @@ import ipaddress
 from typing import Optional, Tuple
 from urllib.parse import urlsplit, urlunsplit
 
-import idna
-from urllib3.util import parse_url
-
 from .errors import ConfigError
 
 ONLINE_URL = "https://www.arcgis.com"
@@ -84,26 +81,34 @@ def origin_key(url: str, field: str = "url") -> OriginKey:
     """(host, port) requests will connect to for a URL, with the scheme's default port.
 
     The host is compared as requests sends it: lower-case and IDNA-encoded (``xn--...``).
-    A URL that Python's ``urlsplit`` and urllib3's ``parse_url`` (what requests uses) read
-    as different hosts or ports (``http://OTHER\\@OWN/``), or that carries a user name or
-    password, or whose host has an empty label, is a ConfigError naming ``field``, as is an
-    unparsable one: a same-host check must never see one host while requests connects to
-    another.
+    urllib3 (what requests uses) ends the host part at a backslash, where Python's
+    ``urlsplit`` does not, so ``http://OTHER\\@OWN/`` is OWN to one and OTHER to the other:
+    a URL whose host part the two read differently, one with a user name or password, or
+    one whose host has an empty label is a ConfigError naming ``field``, as is an unparsable
+    one. A same-host check must never see one host while requests connects to another.
     """
     try:
         parts = urlsplit(url)
         port = parts.port
-        wire = parse_url(url)
     except ValueError:
         raise ConfigError(field, f"is not a valid URL: {url[:200]!r}") from None
-    host = wire_host(parts.hostname or "", field)
-    if parts.username is not None or parts.password is not None or wire.auth:
-        raise ConfigError(field, "must not contain a user name or password before the host")
-    if host != (wire.host or "").strip("[]").lower() or port != wire.port:
+    if parts.netloc != _wire_authority(url):
         raise ConfigError(
             field, f"is read as two different hosts by different parsers: {url[:200]!r}"
         )
+    if "@" in parts.netloc:
+        raise ConfigError(field, "must not contain a user name or password before the host")
+    host = wire_host(parts.hostname or "", field)
     return host, port or DEFAULT_PORTS.get(parts.scheme, 0)
+
+
+def _wire_authority(url: str) -> str:
+    """The host part as urllib3's ``parse_url`` cuts it: up to the first ``/ \\ ? #``."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or not scheme:
+        return urlsplit(url).netloc
+    end = min((i for i in map(rest.find, "/\\?#") if i >= 0), default=len(rest))
+    return rest[:end]
 
 
 def wire_host(host: str, field: str = "url") -> str:
@@ -115,6 +120,8 @@ def wire_host(host: str, field: str = "url") -> str:
         raise ConfigError(field, f"has an empty label in its host name {host!r}; check the dots")
     if name.isascii():
         return name
+    import idna  # lazily, as requests does: the toolbox loads without site-packages
+
     try:
         return idna.encode(name, uts46=True).decode("ascii")
     except (idna.IDNAError, UnicodeError):

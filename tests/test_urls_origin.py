@@ -112,3 +112,29 @@ def test_an_idn_portal_host_gets_its_own_token(clock: ManualClock, emu: Emulator
     )
     assert conn.scope.own("https://xn--gs-tja.example.com/portal/sharing/rest/community/self")
     assert not conn.scope.own("https://xn--gs-uja.example.com/portal/sharing/rest")
+
+
+TRICKY = [
+    "http://127.0.0.2:8000\\@127.0.0.1:9000/arcgis/tokens/",
+    "https://a.example#@b.example/",
+    "https://a.example?@b.example/",
+    "https://a.example\\.b.example/",
+    "https://gïs.example.com:8443/portal",
+    "http://[::1]:8080/x",
+    "HTTPS://GIS.Example.COM/portal",
+    "https://gis.example.com:443",
+    "https://a.example/\\@b.example",
+]
+
+
+@pytest.mark.parametrize("url", TRICKY)
+def test_origin_key_agrees_with_urllib3_or_refuses(url: str) -> None:
+    from urllib3.util import parse_url
+
+    wire = parse_url(url)
+    try:
+        host, port = origin_key(url)
+    except ConfigError:
+        return
+    assert host == (wire.host or "").strip("[]").lower()
+    assert port == (wire.port or {"http": 80, "https": 443}[wire.scheme or ""])
