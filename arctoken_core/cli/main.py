@@ -16,7 +16,7 @@ from typing import Any, Callable, Optional, Sequence, TextIO, Tuple
 
 from .._version import __version__
 from ..errors import ArcTokenError
-from . import completion, demo, emulator, token
+from . import completion, demo, emulator, login, token
 from .common import EXIT_STATUS, Parser, UsageError, one_line
 
 __all__ = ["COMMANDS", "build_parser", "main"]
@@ -26,6 +26,7 @@ COMMANDS: Tuple[Callable[[Any], None], ...] = (
     emulator.register,
     demo.register,
     completion.register,
+    login.register,
 )
 """Each command's ``register(commands)``, in the order ``--help`` lists them."""
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import inspect
 import json
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional
 
 from ..errors import ConfigError
 from ..secrets import Secret
@@ -30,8 +30,12 @@ __all__ = [
     "profile_options",
     "restore",
     "save_profile",
+    "sign_in_and_save",
     "snapshot",
 ]
+
+if TYPE_CHECKING:
+    from ..connection import Connection
 
 OAUTH_ENTRY = "oauth"
 """Keyring field of a profile's refresh token and its expiry (one JSON value, one write)."""
@@ -68,6 +72,33 @@ def save_profile(name: str, settings: Mapping[str, Any], secrets: Mapping[str, S
     write_all(profiles)
 
 
+def sign_in_and_save(
+    name: str, options: Mapping[str, Any], interaction: Mapping[str, Any]
+) -> Connection:
+    """Save ``options`` (Connection keyword arguments) as profile ``name`` and sign in through
+    it once; if anything fails, the profile is put back as it was and the error raised.
+
+    ``interaction`` (``open_browser`` or ``prompt``) lets an OAuth profile sign in on the
+    portal's page; the refresh token it yields goes straight to the keyring.
+    """
+    from ..connection import Connection
+
+    check_name(name)
+    Connection(**options)  # every field checked before anything is saved (no network)
+    settings = {k: options.get(k) for k in SETTINGS}
+    secrets = {k: Secret(options[k]) for k in SECRET_FIELDS if options.get(k)}
+    before = snapshot(name)
+    try:
+        delete_profile(name)  # an earlier refresh token must not stand in for this sign-in
+        save_profile(name, settings, secrets)
+        conn = Connection(profile=name, **interaction)
+        conn.token_info()
+    except BaseException:
+        restore(before)
+        raise
+    return conn
+
+
 def delete_profile(name: str) -> bool:
     """Remove profile ``name`` and its keyring entries; False when there was no such profile."""
     profiles = read_all()
@@ -86,12 +117,9 @@ def profile_options(name: str, given: Mapping[str, Any]) -> Dict[str, Any]:
     argument left at its default taken from the profile, and its secrets from the keyring."""
     from ..connection import Connection
 
-    defaults = {
-        p.name: p.default
-        for p in inspect.signature(Connection.__init__).parameters.values()
-        if p.default is not inspect.Parameter.empty
-    }
-    options = {k: v for k, v in given.items() if k not in ("self", "profile")}
+    parameters = inspect.signature(Connection.__init__).parameters.values()
+    defaults = {p.name: p.default for p in parameters if p.default is not inspect.Parameter.empty}
+    options = {k: v for k, v in given.items() if k in defaults and k != "profile"}
     settings = get_profile(name)
     for key, value in settings.items():
         if key in SETTINGS and options.get(key, defaults.get(key)) == defaults.get(key):

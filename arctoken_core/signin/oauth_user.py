@@ -132,9 +132,23 @@ class UserOAuthProvider(FormSignIn):
         grant = self._grant or self.store.load()
         if grant is None:
             return self._redeem(self._authorize())
+        return self._renew(grant, reload=True)
+
+    def _renew(self, grant: RefreshGrant, reload: bool) -> Token:
         if rotation_due(grant, self.clock()):
-            return self._exchange(grant)
-        return self._refresh(grant, reload=True)
+            return self._exchange(grant, reload)
+        return self._refresh(grant, reload)
+
+    def _refused_unless_newer(
+        self, used: RefreshGrant, exc: ArcGISServiceError, reload: bool
+    ) -> Token:
+        """Another process may have rotated the token: use the stored one, once, if newer."""
+        newer = self.store.load() if reload else None
+        if newer is None or newer.token == used.token:
+            raise self._refused(exc) from None
+        log.info("the saved refresh token was rotated elsewhere; using the new one")
+        self._grant = newer
+        return self._renew(newer, reload=False)
 
     # -- the three grants ----------------------------------------------------------------------
     def _authorize(self) -> Authorization:
@@ -167,16 +181,11 @@ class UserOAuthProvider(FormSignIn):
         except ArcGISServiceError as exc:
             if not refused(exc, _REFUSED_REFRESH):
                 raise
-            newer = self.store.load() if reload else None
-            if newer is None or newer.token == grant.token:
-                raise self._refused(exc) from None
-            log.info("the saved refresh token was rotated elsewhere; using the new one")
-            self._grant = newer
-            return self._refresh(newer, reload=False)
+            return self._refused_unless_newer(grant, exc, reload)
         self._grant = grant
         return self._keep(payload, now, grant.redirect_uri, required=False)
 
-    def _exchange(self, grant: RefreshGrant) -> Token:
+    def _exchange(self, grant: RefreshGrant, reload: bool) -> Token:
         form = {
             "grant_type": "exchange_refresh_token",
             "refresh_token": grant.token.reveal(),
@@ -186,9 +195,9 @@ class UserOAuthProvider(FormSignIn):
             payload, now = self._ask(form, "refresh token exchange")
         except ArcGISServiceError as exc:
             if exc.code == 498:
-                raise self._refused(exc) from None
+                return self._refused_unless_newer(grant, exc, reload)
             log.warning("could not renew the refresh token (%s); refreshing with it as is", exc)
-            return self._refresh(grant, reload=True)
+            return self._refresh(grant, reload)
         log.info("refresh token renewed before its expiry")
         return self._keep(payload, now, grant.redirect_uri, required=True)
 

@@ -1,0 +1,166 @@
+"""``arctoken login``, ``logout`` and ``profiles``: saved profiles for scripts without passwords.
+
+``login`` prompts for what is missing, signs in once to prove it works, and saves the profile:
+settings in an owner-only file, the password or the OAuth refresh token in the OS keyring.
+A failed login leaves an earlier profile of that name as it was.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import webbrowser
+from typing import Any, Dict, Optional, TextIO
+
+from ..errors import ConfigError
+from ..kinds import PASSWORD_KINDS
+from .common import add_command, log_to_stderr
+from .token import _network_arguments, connection_options, read_secret
+
+__all__ = ["LOGIN_KINDS", "register"]
+
+LOGIN_KINDS = ("online", "portal", "server", "user_oauth", "app", "apikey")
+LOGIN_EXAMPLES = """\
+  arctoken login --profile work --kind user_oauth --url https://myorg.maps.arcgis.com \\
+      --client-id MyAppId        (signs in in the browser; --oob without one)
+  arctoken login --profile gis --kind portal --url https://gis.example.com/portal \\
+      --username analyst         (prompts for the password)
+  arctoken run --profile work -- python my_script.py"""
+
+
+def register(commands: Any) -> None:
+    """Add ``arctoken login``, ``logout`` and ``profiles`` to the sub-commands."""
+    login = add_command(
+        commands,
+        "login",
+        LOGIN_EXAMPLES,
+        help="sign in once and save a profile",
+        description="Sign in and save the connection as a named profile: settings in your "
+        "config folder, the password or OAuth refresh token in the OS keyring (needs the "
+        "keyring package). Use it with Connection(profile=NAME) or arctoken run --profile.",
+    )
+    login.set_defaults(handler=cmd_login)
+    _login_arguments(login)
+    _network_arguments(login)
+    logout = add_command(
+        commands,
+        "logout",
+        "  arctoken logout --profile work",
+        help="remove a saved profile and its keyring entries",
+        description="Remove a saved profile: its settings and its keyring entries.",
+    )
+    logout.add_argument("--profile", required=True, metavar="NAME", help="the profile")
+    logout.set_defaults(handler=cmd_logout)
+    listing = add_command(
+        commands,
+        "profiles",
+        "  arctoken profiles",
+        help="list saved profiles",
+        description="List the saved profiles: name, kind, URL and user (never a secret).",
+    )
+    listing.set_defaults(handler=cmd_profiles)
+
+
+def _login_arguments(login: argparse.ArgumentParser) -> None:
+    login.add_argument("--profile", required=True, metavar="NAME", help="the profile's name")
+    login.add_argument(
+        "--kind", choices=LOGIN_KINDS, default="online", help="what to sign in to (default online)"
+    )
+    login.add_argument("--url", help="portal or server URL (default https://www.arcgis.com)")
+    login.add_argument("--username", help="the account (prompted for when missing)")
+    login.add_argument("--client-id", help="the app's client ID (--kind user_oauth or app)")
+    login.add_argument("--server-url", help="a federated server to get tokens for")
+    login.add_argument("--referer", help="referer the tokens are bound to")
+    login.add_argument(
+        "--expiration", type=int, default=60, metavar="MINUTES", help="token lifetime, minutes"
+    )
+    login.add_argument(
+        "--password-stdin", action="store_true", help="read the password from stdin's first line"
+    )
+    login.add_argument(
+        "--oob",
+        action="store_true",
+        help="user_oauth without a browser here: print the sign-in URL, paste the code",
+    )
+
+
+def cmd_login(args: argparse.Namespace, stdin: TextIO) -> int:
+    """``arctoken login``: sign in, and save the profile only if that worked."""
+    from .. import profiles
+
+    with log_to_stderr(logging.WARNING):
+        profiles.keyring_module()  # before any prompt: say what to install first
+        options = _options(args, stdin)
+        conn = profiles.sign_in_and_save(args.profile, options, _interaction(args, stdin))
+        saved = profiles.get_profile(args.profile)
+        who = saved.get("username") or saved.get("client_id") or "you"
+        print(
+            f"arctoken: saved profile {args.profile!r}: {who} at {conn.url}; use it with "
+            f"Connection(profile={args.profile!r}) or arctoken run --profile {args.profile}",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def _options(args: argparse.Namespace, stdin: TextIO) -> Dict[str, Any]:
+    if args.kind in PASSWORD_KINDS and not args.username and stdin.isatty():
+        args.username = input("Username: ").strip() or None
+    oauth = args.kind == "user_oauth"
+    secret = None if oauth else read_secret(args.kind, args.password_stdin, stdin)
+    options = connection_options(args, secret)
+    if args.kind == "user_oauth":
+        options.pop("password", None)
+        options.update(username=None, client_id=args.client_id)
+        options.update(oauth_flow="oob" if args.oob else "browser")
+    return options
+
+
+def _interaction(args: argparse.Namespace, stdin: TextIO) -> Dict[str, Any]:
+    """How the OAuth sign-in reaches the user: the browser, or the pasted code."""
+
+    def prompt(message: str) -> str:
+        sys.stderr.write(message)
+        sys.stderr.flush()
+        line = stdin.readline()
+        if not line.strip():
+            raise ConfigError("--oob", "no code was pasted; run the login again")
+        return line.strip()
+
+    if args.kind != "user_oauth":
+        return {}
+    return {"prompt": prompt} if args.oob else {"open_browser": _open_browser}
+
+
+def _open_browser(url: str) -> Optional[bool]:
+    """``webbrowser.open``, looked up when called."""
+    return webbrowser.open(url)
+
+
+def cmd_logout(args: argparse.Namespace, stdin: TextIO) -> int:
+    """``arctoken logout``: remove the profile and its secrets."""
+    from ..profiles import delete_profile
+
+    if not delete_profile(args.profile):
+        raise ConfigError("--profile", f"there is no saved profile {args.profile!r}")
+    print(f"arctoken: removed profile {args.profile!r} and its keyring entries", file=sys.stderr)
+    return 0
+
+
+def cmd_profiles(args: argparse.Namespace, stdin: TextIO) -> int:
+    """``arctoken profiles``: one line per profile (name, kind, URL, user); no secret."""
+    from ..profiles import list_profiles
+    from ..profiles.store import profiles_file
+
+    found = list_profiles()
+    if not found:
+        print(
+            f"arctoken: no saved profiles in {profiles_file()}; create one with "
+            "arctoken login --profile NAME ...",
+            file=sys.stderr,
+        )
+        return 0
+    for name, settings in found.items():
+        user = settings.get("username") or settings.get("client_id") or ""
+        print(f"{name}\t{settings.get('kind', '')}\t{settings.get('url', '')}\t{user}")
+    return 0
