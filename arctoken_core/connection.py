@@ -105,7 +105,7 @@ class Connection:
         if profile is not None:  # the saved settings and secrets, under what was given here
             from .profiles import profile_options
 
-            Connection.__init__(self, **profile_options(profile, locals()))
+            Connection.__init__(self, **profile_options(profile, locals(), Connection.__init__))
             self.profile: Optional[str] = profile
             return
         self.profile = None

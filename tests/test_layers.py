@@ -17,7 +17,7 @@ LAYERS: List[Tuple[str, ...]] = [
     ("_version", "errors", "clock"),
     ("secrets", "urls", "files"),
     ("kinds", "tokens"),
-    ("fields",),
+    ("fields", "profiles"),
     ("transport",),
     ("signin",),
     ("connection", "options"),

@@ -16,8 +16,8 @@ from arctoken_core.errors import AuthenticationError, ConfigError
 from arctoken_core.secrets import Secret
 from arctoken_core.signin import oauth_flow
 from arctoken_core.signin.loopback import LoopbackReceiver
-from arctoken_core.signin.oauth_user import RefreshGrant, rotation_due
 from arctoken_core.signin.pkce import challenge, new_state, new_verifier
+from arctoken_core.tokens.oauth_grant import RefreshGrant, rotation_due
 from arctoken_emulator import Emulator
 from arctoken_emulator.grants import pkce_matches
 from tests.oauth_support import (

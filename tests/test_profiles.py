@@ -13,6 +13,7 @@ import keyring
 import pytest
 
 from arctoken_core import profiles
+from arctoken_core.cli.login import sign_in_and_save
 from arctoken_core.clock import ManualClock
 from arctoken_core.connection import Connection
 from arctoken_core.errors import AuthenticationError, ConfigError
@@ -147,6 +148,6 @@ def test_a_failed_login_puts_the_earlier_profile_back(
     _save_portal(emu)
     options: Any = dict(kind="portal", url=emu.portal_url, username=ALICE, password="wrong-pw-1")
     with pytest.raises(AuthenticationError):
-        profiles.sign_in_and_save("work", options, {})
+        sign_in_and_save("work", options, {})
     assert keyring.get_password("arctoken:work", "password") == ALICE_PASSWORD
     assert Connection(profile="work", clock=clock).token()

@@ -11,14 +11,20 @@ import argparse
 import logging
 import sys
 import webbrowser
-from typing import Any, Dict, Optional, TextIO
+from typing import TYPE_CHECKING, Any, Dict, Mapping, Optional, TextIO
 
+from .. import profiles
 from ..errors import ConfigError
 from ..kinds import PASSWORD_KINDS
+from ..profiles.store import SECRET_FIELDS, SETTINGS
+from ..secrets import Secret
 from .common import add_command, log_to_stderr
 from .token import _network_arguments, connection_options, read_secret
 
-__all__ = ["LOGIN_KINDS", "register"]
+if TYPE_CHECKING:
+    from ..connection import Connection
+
+__all__ = ["LOGIN_KINDS", "register", "sign_in_and_save"]
 
 LOGIN_KINDS = ("online", "portal", "server", "user_oauth", "app", "apikey")
 LOGIN_EXAMPLES = """\
@@ -87,12 +93,10 @@ def _login_arguments(login: argparse.ArgumentParser) -> None:
 
 def cmd_login(args: argparse.Namespace, stdin: TextIO) -> int:
     """``arctoken login``: sign in, and save the profile only if that worked."""
-    from .. import profiles
-
     with log_to_stderr(logging.WARNING):
         profiles.keyring_module()  # before any prompt: say what to install first
         options = _options(args, stdin)
-        conn = profiles.sign_in_and_save(args.profile, options, _interaction(args, stdin))
+        conn = sign_in_and_save(args.profile, options, _interaction(args, stdin))
         saved = profiles.get_profile(args.profile)
         who = saved.get("username") or saved.get("client_id") or "you"
         print(
@@ -101,6 +105,33 @@ def cmd_login(args: argparse.Namespace, stdin: TextIO) -> int:
             file=sys.stderr,
         )
     return 0
+
+
+def sign_in_and_save(
+    name: str, options: Mapping[str, Any], interaction: Mapping[str, Any]
+) -> Connection:
+    """Save ``options`` (Connection keyword arguments) as profile ``name`` and sign in through
+    it once; if anything fails, the profile is put back as it was and the error raised.
+
+    ``interaction`` (``open_browser`` or ``prompt``) lets an OAuth profile sign in on the
+    portal's page; the refresh token it yields goes straight to the keyring.
+    """
+    from ..connection import Connection
+
+    profiles.check_name(name)
+    Connection(**options)  # every field checked before anything is saved (no network)
+    settings = {k: options.get(k) for k in SETTINGS}
+    secrets = {k: Secret(options[k]) for k in SECRET_FIELDS if options.get(k)}
+    before = profiles.snapshot(name)
+    try:
+        profiles.delete_profile(name)  # an earlier refresh token must not stand in for this sign-in
+        profiles.save_profile(name, settings, secrets)
+        conn = Connection(profile=name, **interaction)
+        conn.token_info()
+    except BaseException:
+        profiles.restore(before)
+        raise
+    return conn
 
 
 def _options(args: argparse.Namespace, stdin: TextIO) -> Dict[str, Any]:

@@ -16,7 +16,7 @@ from typing import Any, Callable, Optional, Sequence, TextIO, Tuple
 
 from .._version import __version__
 from ..errors import ArcTokenError
-from . import completion, demo, emulator, login, token
+from . import completion, demo, emulator, login, run_command, token
 from .common import EXIT_STATUS, Parser, UsageError, one_line
 
 __all__ = ["COMMANDS", "build_parser", "main"]
@@ -27,6 +27,7 @@ COMMANDS: Tuple[Callable[[Any], None], ...] = (
     demo.register,
     completion.register,
     login.register,
+    run_command.register,
 )
 """Each command's ``register(commands)``, in the order ``--help`` lists them."""
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 import inspect
 import json
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional
+from typing import Any, Callable, Dict, List, Mapping, Optional
 
 from ..errors import ConfigError
 from ..secrets import Secret
-from ..signin.oauth_user import RefreshGrant
+from ..tokens.oauth_grant import RefreshGrant
 from .store import SECRET_FIELDS, SETTINGS, STORED, check_name, read_all, write_all
 from .vault import delete_secret, get_secret, keyring_module, set_secret
 
@@ -23,6 +23,7 @@ __all__ = [
     "OAUTH_ENTRY",
     "ProfileRefreshStore",
     "Snapshot",
+    "check_name",
     "delete_profile",
     "get_profile",
     "keyring_module",
@@ -30,12 +31,8 @@ __all__ = [
     "profile_options",
     "restore",
     "save_profile",
-    "sign_in_and_save",
     "snapshot",
 ]
-
-if TYPE_CHECKING:
-    from ..connection import Connection
 
 OAUTH_ENTRY = "oauth"
 """Keyring field of a profile's refresh token and its expiry (one JSON value, one write)."""
@@ -72,33 +69,6 @@ def save_profile(name: str, settings: Mapping[str, Any], secrets: Mapping[str, S
     write_all(profiles)
 
 
-def sign_in_and_save(
-    name: str, options: Mapping[str, Any], interaction: Mapping[str, Any]
-) -> Connection:
-    """Save ``options`` (Connection keyword arguments) as profile ``name`` and sign in through
-    it once; if anything fails, the profile is put back as it was and the error raised.
-
-    ``interaction`` (``open_browser`` or ``prompt``) lets an OAuth profile sign in on the
-    portal's page; the refresh token it yields goes straight to the keyring.
-    """
-    from ..connection import Connection
-
-    check_name(name)
-    Connection(**options)  # every field checked before anything is saved (no network)
-    settings = {k: options.get(k) for k in SETTINGS}
-    secrets = {k: Secret(options[k]) for k in SECRET_FIELDS if options.get(k)}
-    before = snapshot(name)
-    try:
-        delete_profile(name)  # an earlier refresh token must not stand in for this sign-in
-        save_profile(name, settings, secrets)
-        conn = Connection(profile=name, **interaction)
-        conn.token_info()
-    except BaseException:
-        restore(before)
-        raise
-    return conn
-
-
 def delete_profile(name: str) -> bool:
     """Remove profile ``name`` and its keyring entries; False when there was no such profile."""
     profiles = read_all()
@@ -112,12 +82,12 @@ def delete_profile(name: str) -> bool:
     return True
 
 
-def profile_options(name: str, given: Mapping[str, Any]) -> Dict[str, Any]:
-    """Connection keyword arguments: ``given`` (a Connection call's arguments), with every
-    argument left at its default taken from the profile, and its secrets from the keyring."""
-    from ..connection import Connection
-
-    parameters = inspect.signature(Connection.__init__).parameters.values()
+def profile_options(
+    name: str, given: Mapping[str, Any], init: Callable[..., None]
+) -> Dict[str, Any]:
+    """Keyword arguments for ``init`` (Connection's): ``given`` (the call's arguments), with
+    every argument left at its default taken from the profile, its secrets from the keyring."""
+    parameters = inspect.signature(init).parameters.values()
     defaults = {p.name: p.default for p in parameters if p.default is not inspect.Parameter.empty}
     options = {k: v for k, v in given.items() if k in defaults and k != "profile"}
     settings = get_profile(name)

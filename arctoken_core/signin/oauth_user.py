@@ -10,14 +10,20 @@ again.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Dict, Mapping, Optional, Protocol, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, Mapping, Optional, Tuple
 
 import requests
 
 from ..clock import Clock
 from ..errors import ArcGISServiceError, ArcTokenError, AuthenticationError, ResponseFormatError
 from ..secrets import Secret, get_logger, mask_token
+from ..tokens.oauth_grant import (
+    ROTATE_FRACTION,
+    MemoryStore,
+    RefreshGrant,
+    RefreshStore,
+    rotation_due,
+)
 from ..tokens.token import Token
 from .base import FormSignIn, TokenProvider, oauth_token_from_reply, refused
 from .oauth_flow import OOB_REDIRECT, Authorization, browser_authorization, oob_authorization
@@ -37,58 +43,7 @@ __all__ = [
 
 log = get_logger(__name__)
 
-ROTATE_FRACTION = 0.25
-"""A refresh token is exchanged for a new one once this share of its lifetime is left."""
 _REFUSED_REFRESH = (400, 401, 498)
-
-
-@dataclass(frozen=True)
-class RefreshGrant:
-    """A refresh token and what renewing it needs; ``expires_at`` None when not told."""
-
-    token: Secret
-    issued_at: float
-    expires_at: Optional[float]
-    redirect_uri: str
-    username: str = ""
-
-    def __repr__(self) -> str:
-        return f"RefreshGrant({mask_token(self.token.reveal())}, expires_at={self.expires_at})"
-
-
-class RefreshStore(Protocol):
-    """Where a refresh token lives between runs (a saved profile, or only this process)."""
-
-    def load(self) -> Optional[RefreshGrant]:
-        """The stored grant, or None when there is none yet."""
-        ...
-
-    def save(self, grant: RefreshGrant) -> None:
-        """Keep ``grant`` (a new or rotated refresh token); ArcTokenError when it cannot."""
-        ...
-
-
-class MemoryStore:
-    """A refresh token held by this process only (``Connection(refresh_token=...)``)."""
-
-    def __init__(self, grant: Optional[RefreshGrant] = None) -> None:
-        self.grant = grant
-
-    def load(self) -> Optional[RefreshGrant]:
-        """The grant held, if any."""
-        return self.grant
-
-    def save(self, grant: RefreshGrant) -> None:
-        """Hold ``grant`` instead."""
-        self.grant = grant
-
-
-def rotation_due(grant: RefreshGrant, now: float) -> bool:
-    """True when the refresh token should be exchanged now (a quarter of its life left)."""
-    if grant.expires_at is None:
-        return False
-    lifetime = max(0.0, grant.expires_at - grant.issued_at)
-    return grant.expires_at - now <= ROTATE_FRACTION * lifetime
 
 
 class UserOAuthProvider(FormSignIn):
