@@ -61,6 +61,7 @@ class OAuthEndpoints:
             "oauth2/signin": self._signin,
             "oauth2/approval": self._approval,
             "oauth2/token": self._token,
+            "oauth2/revoketoken": self._revoke,
         }
         self._grant_types: Dict[str, Callable[[Dict[str, str]], Response]] = {
             "authorization_code": self._authorization_code,
@@ -158,6 +159,18 @@ class OAuthEndpoints:
     def _approval(self, req: RequestRecord) -> Response:
         code = req.query.get("code", "")
         return pages.code_page(code) if code else pages.approved_page()
+
+    def _revoke(self, req: RequestRecord) -> Response:
+        """``oauth2/revokeToken``: ``auth_token`` (an access or refresh token) stops working;
+        answers ``{"success": true}`` as ArcGIS does, known token or not."""
+        params = merged(req)
+        if self.grants.registered(params.get("client_id", "")) is None:
+            return oauth_error("invalid_client_id", "Invalid client_id")
+        value = params.get("auth_token", "")
+        if value:
+            self.state.revoke(value)
+            self.grants.retire(value)
+        return json_reply({"success": True})
 
     # -- token -------------------------------------------------------------------------------
     def _token(self, req: RequestRecord) -> Response:

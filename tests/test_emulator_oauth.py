@@ -382,3 +382,16 @@ def test_builtin_apps_take_no_client_credentials(emu: Emulator) -> None:
     assert body["error"]["error"] == "invalid_client_id"
     page = authorize(emu, client_id="arcgisonline", redirect_uri="https://127.0.0.1:1")
     assert page.status_code == 400 and "Error: Invalid redirect_uri" in page.text
+
+
+def test_revoke_token_ends_a_refresh_token_and_an_access_token(emu: Emulator) -> None:
+    first = redeem(emu, code_for(emu))
+    url = f"{rest(emu)}/oauth2/revokeToken/"
+    for value in (first["refresh_token"], first["access_token"]):
+        form = {"client_id": CLIENT, "auth_token": value, "f": "json"}
+        assert requests.post(url, data=form, timeout=10).json() == {"success": True}
+    gone = token(emu, grant_type="refresh_token", refresh_token=first["refresh_token"])
+    assert error_of(gone) == (498, "Invalid refresh_token")
+    assert error_code_of_self(emu, first["access_token"]) == 498
+    nobody = {"client_id": "nobody", "auth_token": "x", "f": "json"}
+    assert requests.post(url, data=nobody, timeout=10).json()["error"]["code"] == 400
