@@ -136,3 +136,17 @@ def test_the_docs_name_every_parameter_and_show_the_template() -> None:
             assert f"| {param.label} | `{param.name}` |" in text, param.name
     template = (ROOT / "examples" / "script_template.py").read_text(encoding="utf-8")
     assert template[template.index("def main(") :].strip() in text
+
+
+def test_the_default_folder_is_the_one_of_the_pyt() -> None:
+    from arctoken_core.toolbox.helpxml import PYT_FOLDER
+
+    assert Path(PYT_FOLDER) == ROOT and (Path(PYT_FOLDER) / "ArcTokenTools.pyt").is_file()
+
+
+def test_usage_says_where_the_token_file_goes_and_how_to_read_it_back() -> None:
+    usage = " ".join(toolspec.GENERATE_TOKEN.usage)
+    assert "folder of your own" in usage and "json.load" in usage and "%Token File%" in usage
+    assert all(len(item) < 400 for item in toolspec.GENERATE_TOKEN.usage)  # short, as Esri's
+    run_usage = " ".join(toolspec.RUN_WITH_CREDENTIALS.usage)
+    assert "status cancelled" in run_usage

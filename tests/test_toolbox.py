@@ -301,9 +301,6 @@ def test_a_complete_portal_connection_has_no_messages(toolbox: ModuleType) -> No
         ({"proxy_username": "pu", "proxy_password": "pp"}, "proxy", "without a proxy"),
         ({"proxy": "proxy.example.com:8080", "proxy_password": "pp"}, "proxy_username", "needs"),
         ({"ca_bundle": "/nowhere/ca.pem"}, "ca_bundle", "not found"),
-        ({"password": None}, "password", "is required"),
-        ({"username": None}, "username", "is required"),
-        ({"url": None}, "url", "is required"),
         ({"server_url": "http://fed.example.com/server"}, "server_url", "must use https://"),
         ({"referer": "my\napp"}, "referer", "single line"),
     ],
@@ -335,10 +332,28 @@ def test_missing_credentials_of_the_chosen_type(
     assert set(tool.errors()) == missing
 
 
-def test_a_fresh_dialog_only_warns_about_missing_credentials(toolbox: ModuleType) -> None:
-    tool = _open(toolbox)
-    assert tool.errors() == {}
-    assert set(tool.warnings()) == {"username", "password"}
+@pytest.mark.parametrize("name", ALL_TOOLS)
+def test_a_fresh_dialog_shows_no_message_at_all(toolbox: ModuleType, name: str) -> None:
+    """As Pro's own tools: nothing is flagged before the user has changed anything."""
+    tool = _open(toolbox, name)
+    assert tool.errors() == {} and tool.warnings() == {}
+
+
+@pytest.mark.parametrize("param", ["password", "username", "url"])
+def test_a_value_the_type_needs_is_required_the_esri_way(toolbox: ModuleType, param: str) -> None:
+    """Optional parameters (their type cannot change) that the chosen type needs get Pro's
+    own message 000735 once the user has touched the dialog."""
+    empty: Dict[str, Any] = {param: None}
+    tool = _portal(toolbox, **empty)
+    label = tool[param].displayName
+    assert tool.errors() == {param: f"ERROR 000735: {label}: Value is required"}
+    assert tool[param].parameterType == "Optional"
+
+
+def test_required_values_of_the_chosen_target(toolbox: ModuleType) -> None:
+    tool = _portal(toolbox, "RunWithCredentials", target_type="REST request")
+    assert tool.errors()["request_url"] == "ERROR 000735: Request URL: Value is required"
+    assert "script_file" not in tool.errors()  # not the chosen target: hidden, not required
 
 
 def test_pro_active_portal_needs_no_credentials(toolbox: ModuleType) -> None:

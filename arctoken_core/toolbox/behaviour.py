@@ -63,12 +63,23 @@ class ParameterLike(Protocol):
         """Mark the parameter with a warning."""
         ...
 
+    def setIDMessage(  # noqa: N802 - arcpy's spelling
+        self,
+        messageType: str,  # noqa: N803 - arcpy's spelling
+        messageID: int,  # noqa: N803 - arcpy's spelling
+        AddArgument1: Any = None,  # noqa: N803 - arcpy's spelling
+    ) -> None:
+        """Set one of ArcGIS's own messages by number."""
+        ...
+
     def hasError(self) -> bool:  # noqa: N802 - arcpy's spelling
         """True when the parameter has an error."""
         ...
 
 
 Values = Dict[str, Any]
+VALUE_REQUIRED = 735
+"""Geoprocessing message 000735, ``<label>: Value is required``."""
 _NATIVE = ("GPBoolean", "GPLong", "GPDouble", "GPDate")
 """Types whose ``.value`` is used; everything else is read as text (files, strings)."""
 
@@ -184,21 +195,24 @@ def _labelled(tool: ToolSpec, field: str, message: str) -> str:
 def _show(
     tool: ToolSpec, found: Mapping[str, ParameterLike], problem: Problem, touched: bool
 ) -> None:
-    """Put ``problem`` on its parameter: an error, or a warning while the dialog is fresh.
+    """Put ``problem`` on its parameter, to Esri's conventions for script tools.
 
-    A value that is merely missing is a warning until the user has changed something (Pro's
-    own required-value errors also wait for the user); every other error is an error.
+    A fresh dialog (nothing changed yet) shows nothing, as Pro's own tools do. Then a value
+    the chosen connection type or target needs but that is empty gets Pro's own message,
+    ``ERROR 000735: <label>: Value is required`` (these parameters are Optional, because a
+    parameter's type cannot change after it is created); other errors are errors.
     """
     from ..secrets import redact
 
-    name = _param_for(tool, problem.field)
-    param = found[name]
-    text = redact(_labelled(tool, problem.field, problem.message))
-    missing = _blank(param.valueAsText)
-    if problem.severity == "error" and (touched or not missing):
-        param.setErrorMessage(text)
+    if not touched:
+        return
+    param = found[_param_for(tool, problem.field)]
+    if problem.message.startswith("is required") and _blank(param.valueAsText):
+        param.setIDMessage("ERROR", VALUE_REQUIRED, param.displayName)
+    elif problem.severity == "error":
+        param.setErrorMessage(redact(_labelled(tool, problem.field, problem.message)))
     elif not param.hasError():
-        param.setWarningMessage(text)
+        param.setWarningMessage(redact(_labelled(tool, problem.field, problem.message)))
 
 
 def set_outputs(params: Sequence[ParameterLike], outputs: Mapping[str, Any]) -> None:

@@ -57,8 +57,8 @@ def connection_params() -> Tuple[ParamSpec, ...]:
             "username",
             "Username",
             "GPString",
-            "The account's username (case-sensitive). ArcGIS Online, ArcGIS Enterprise portal "
-            "and ArcGIS Server only.",
+            "The account's username (case-sensitive). Required for ArcGIS Online, ArcGIS "
+            "Enterprise portal and ArcGIS Server (standalone); hidden for the other types.",
             field="username",
             kinds=PASSWORD_KINDS,
         ),
@@ -66,7 +66,8 @@ def connection_params() -> Tuple[ParamSpec, ...]:
             "password",
             "Password",
             "GPEncryptedString",
-            "The account's password. It is encrypted in models and geoprocessing history, "
+            "The account's password; required for the same types as the username. It is "
+            "encrypted in models and geoprocessing history, "
             "sent only over https in the body of the sign-in request, and never shown in "
             "messages.",
             field="password",
@@ -76,8 +77,9 @@ def connection_params() -> Tuple[ParamSpec, ...]:
             "client_id",
             "Client ID",
             "GPString",
-            "The app's client ID (App credentials, and ArcGIS sign-in through the browser), from "
-            "the app's item in your portal.",
+            "The app's client ID, from the app's item in your portal. Required for App "
+            "credentials; also used by ArcGIS sign-in through the browser; hidden for the "
+            "other types.",
             field="client_id",
             kinds=kinds_using("client_id"),
         ),
@@ -85,7 +87,7 @@ def connection_params() -> Tuple[ParamSpec, ...]:
             "client_secret",
             "Client Secret",
             "GPEncryptedString",
-            "The app's client secret (App credentials only). Encrypted like a password and "
+            "The app's client secret. Required for App credentials. Encrypted like a password and "
             "never shown in messages.",
             field="client_secret",
             kinds=("app",),
@@ -94,7 +96,8 @@ def connection_params() -> Tuple[ParamSpec, ...]:
             "api_key",
             "API Key",
             "GPEncryptedString",
-            "The API key (API key only). An API key is used as it is: it cannot be refreshed, "
+            "The API key. Required for API key. An API key is used as it is: it cannot be "
+            "refreshed, "
             "so it must be valid for the whole run.",
             field="api_key",
             kinds=("apikey",),

@@ -36,6 +36,8 @@ DATATYPE_NAMES = {
 """How the help names each data type (the names ArcGIS Pro shows)."""
 
 TOOLBOX_FILE_STEM = "ArcTokenTools"
+PYT_FOLDER = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+"""The folder of ArcTokenTools.pyt, where ArcGIS Pro looks for the help files."""
 HEADER = '<?xml version="1.0" encoding="UTF-8"?>\n'
 
 
@@ -185,9 +187,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         prog="python -m arctoken_core.toolbox.helpxml",
         description="Write the toolbox's help XML files, generated from its parameter specs.",
     )
-    default = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     parser.add_argument(
-        "folder", nargs="?", default=default, help="where to write them (default: beside the .pyt)"
+        "folder",
+        nargs="?",
+        default=PYT_FOLDER,
+        help="where to write them (default: beside the .pyt)",
     )
     folder = parser.parse_args(argv).folder
     try:

@@ -67,12 +67,20 @@ GENERATE_TOKEN = ToolSpec(
         "returns a token that ModelBuilder can pass to other tools."
     ),
     usage=(
-        "The Token output can be connected to any tool in ModelBuilder or used inline as "
-        "%Token%. Send the Token Referer output as the Referer header with it.",
-        "Derived outputs, the token among them, are recorded in geoprocessing history. To "
-        "keep the token out of history, give a token file: the Token output is then left "
-        "empty. Or use Run with Credentials, which never exposes the token.",
-        "Messages say who signed in where and until when; the token is never shown.",
+        "Choose the Connection Type first: the tool then shows only the parameters that type "
+        "needs, and flags each one that is still empty once you have changed something.",
+        "In ModelBuilder, connect the Token output to the next tool, or use it inline as "
+        "%Token%. Send the Token Referer output as the Referer header with the token.",
+        "The Token output, like every output, is kept in geoprocessing history. To keep it out, "
+        "give a Token File instead: the Token output is then left empty.",
+        "The token file is JSON (token, expires, expires_iso, referer, url) that only you can "
+        "read. Put it in a folder of your own, such as your project's home folder, not in a "
+        "shared one. Scripts read it back with json.load; in a model, a Calculate Value step "
+        'can return json.load(open(r"%Token File%"))["token"].',
+        "A model that runs again gets a new token only if Generate Token runs again: make it a "
+        "precondition of the tools that use the token rather than keeping an old value.",
+        "Messages say who signed in where and until when (local time); the token itself is "
+        "never shown. An API key given without an expiry is reported as having no expiry.",
         "A token cannot outlive its expiration. For work that runs longer, use Run with "
         "Credentials, which refreshes tokens as needed.",
     ),
@@ -96,15 +104,22 @@ RUN_WITH_CREDENTIALS = ToolSpec(
         "expire, and once more if a server rejects one."
     ),
     usage=(
-        "The outcome is written to the output file as JSON, whole or not at all. When the "
-        "target fails, the file says so (status failed, with the error) and the tool fails.",
-        "Python script: the function is called with a context: ctx.session (a requests "
-        "session that adds a valid token), ctx.token(), ctx.referer, ctx.url, ctx.args, "
-        "ctx.request_json(), ctx.message(), ctx.warning(), ctx.progress() and ctx.sleep(). "
-        "Its return value (JSON) is the result. An exception fails the tool with the "
-        "script's traceback, tokens and passwords masked.",
-        "Geoprocessing service job: the job's messages and progress appear as the tool's "
-        "messages; a failed, cancelled or timed-out job fails the tool.",
+        "Choose the Connection Type and the Target first: the tool then shows only the "
+        "parameters they need, and flags each one that is still empty once you have changed "
+        "something.",
+        "The outcome is written to the Output File as JSON, whole or not at all: status "
+        "(succeeded, failed or cancelled), the result, token refreshes and any error. Read it "
+        "back with json.load, or connect the Result File output to the next tool in a model.",
+        "When the target fails, the file says so (status failed, with the error) and the tool "
+        "fails too, so a model stops instead of using an old result.",
+        "Python script: your function receives a context with ctx.session (a requests session "
+        "that adds a valid token), ctx.token(), ctx.referer, ctx.args, ctx.request_json(), "
+        "ctx.message(), ctx.progress(), ctx.sleep() and ctx.cancelled. What it returns (JSON) "
+        "is the result.",
+        "Geoprocessing service job: the job's messages and progress appear as the tool's own. A "
+        "failed, cancelled or timed-out job fails the tool.",
+        "Cancel stops the run at its next wait: a job is cancelled on the server too, the "
+        "output file says status cancelled, and the tool fails with that message.",
         "The token never appears in messages, the output file or geoprocessing history.",
     ),
     params=connection_params() + target_params(),

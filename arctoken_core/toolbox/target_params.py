@@ -91,7 +91,8 @@ def target_params() -> Tuple[ParamSpec, ...]:
             "script_file",
             "Python Script",
             "DEFile",
-            "The .py file to run (Python script). See the script template in the "
+            "The .py file to run. Required for the Python script target. See the script "
+            "template in the "
             "documentation: the function receives a context with a session, the token, "
             "messages and progress.",
             extensions=("py",),
@@ -119,7 +120,7 @@ def target_params() -> Tuple[ParamSpec, ...]:
             "request_url",
             "Request URL",
             "GPString",
-            "The REST endpoint to call (REST request), e.g. "
+            "The REST endpoint to call. Required for the REST request target, e.g. "
             "https://gis.example.com/server/rest/services/Roads/MapServer/0/query. The token "
             "is sent only to the portal or server signed in to and to federated servers.",
             field="request_url",
@@ -148,7 +149,8 @@ def target_params() -> Tuple[ParamSpec, ...]:
             "task_url",
             "Geoprocessing Task URL",
             "GPString",
-            "The task of an asynchronous geoprocessing service, e.g. "
+            "The task of an asynchronous geoprocessing service. Required for the Geoprocessing "
+            "service job target, e.g. "
             "https://gis.example.com/server/rest/services/Tools/GPServer/Long%20Task.",
             field="task_url",
             targets=_JOB,
@@ -185,7 +187,8 @@ def target_params() -> Tuple[ParamSpec, ...]:
             "output_file",
             "Output File",
             "DEFile",
-            "The JSON file the outcome is written to: status (succeeded or failed), target, "
+            "The JSON file the outcome is written to: status (succeeded, failed or cancelled), "
+            "target, "
             "result, token refreshes and error. Written whole or not at all; tokens and "
             "passwords are masked in it.",
             REQUIRED,

@@ -56,6 +56,8 @@ FILTER_TYPES = (
     "Time",
     "TravelMode",
 )
+MESSAGE_TEXTS: Dict[int, str] = {735: "{0}: Value is required"}
+"""Texts of the geoprocessing messages the double knows (``{0}`` is the first argument)."""
 _FILE_TYPES = ("DEFile", "DETextfile")
 _PATH_TYPES = ("DEFile", "DETextfile", "DEFolder", "DEFeatureClass", "DETable", "DEWorkspace")
 
@@ -260,9 +262,11 @@ class Parameter:
         AddArgument1: Any = None,  # noqa: N803 - arcpy's name
         AddArgument2: Any = None,  # noqa: N803 - arcpy's name
     ) -> None:
-        """A system message by ID."""
-        args = " ".join(str(a) for a in (AddArgument1, AddArgument2) if a is not None)
-        text = f"ERROR {int(messageID):06d}: {args}".rstrip()
+        """A system message by ID, with its documented text when the double knows it."""
+        args = [str(a) for a in (AddArgument1, AddArgument2) if a is not None]
+        template = MESSAGE_TEXTS.get(int(messageID))
+        body = template.format(*args) if template else " ".join(args)
+        text = f"ERROR {int(messageID):06d}: {body}".rstrip()
         if messageType.upper() == "ERROR":
             self.setErrorMessage(text)
         else:
