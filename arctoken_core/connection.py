@@ -337,7 +337,8 @@ class Connection:
         if self._cache is not None and self.row.cacheable:
             identity = [self.kind, self.url, self.username or self.client_id or "", self.referer]
             key = cache_key([*identity, provider.audience])
-            provider = CachedProvider(provider, self._cache, key, self.clock)
+            secret = self.password or self.client_secret or self.api_key
+            provider = CachedProvider(provider, self._cache, key, self.clock, secret)
         handler = TokenHandler(provider, self.clock)
         for listener in self._listeners:
             handler.add_listener(listener)

@@ -8,11 +8,32 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import sys
 import tempfile
 from pathlib import Path
-from typing import Any, Union
+from typing import Any, Optional, Union
 
 PRIVATE_FILE_MODE = 0o600
+
+
+def not_private(
+    status: os.stat_result, *, folder: bool = False, platform: Optional[str] = None
+) -> Optional[str]:
+    """Why a file (or folder) with this ``os.stat`` is not the current user's alone, or None.
+
+    POSIX: another user owns it, or others may read or write the file (write the folder).
+    Windows has no such modes (``st_uid`` is 0): there privacy comes from the owner-only
+    access list :func:`write_private` puts on each file, and the per-user default folder.
+    """
+    if (platform or sys.platform) == "win32":
+        return None
+    if status.st_uid != os.getuid():  # type: ignore[attr-defined,unused-ignore]
+        return "it belongs to another user"
+    if folder and status.st_mode & 0o022:
+        return "other users may write to it"
+    if not folder and status.st_mode & 0o077:
+        return "other users may read or write it"
+    return None
 
 
 def write_private(path: Union[str, Path], text: str) -> str:
