@@ -14,7 +14,9 @@ however long it runs. The context ``ctx`` gives you:
 - ``ctx.url``: the portal or server signed in to; ``ctx.args``: the "Script Arguments" JSON.
 - ``ctx.message(text)``, ``ctx.warning(text)``, ``ctx.progress(label, percent)``: the tool's
   messages and progressor (tokens and passwords are masked).
-- ``ctx.sleep(seconds)``: wait between polls (rather than ``time.sleep``).
+- ``ctx.sleep(seconds)``: wait between polls (rather than ``time.sleep``). When the user
+  presses Cancel in ArcGIS Pro, the run stops at the next ``ctx.sleep``; long loops that do
+  not sleep can look at ``ctx.cancelled`` and stop early (tidy up, then return).
 
 Return anything JSON can hold: it is written to the output file as ``result``. Raise an
 exception to fail the tool: its traceback becomes the tool's error message.
