@@ -13,6 +13,7 @@ import re
 import threading
 from collections import OrderedDict
 from typing import Any, Iterator, Optional, Set
+from urllib.parse import quote, quote_plus
 
 __all__ = [
     "MASK",
@@ -53,10 +54,13 @@ _PATTERNS = (
 
 
 def register_secret(value: Optional[str]) -> None:
-    """Remember ``value`` so that :func:`redact` masks it wherever it appears."""
+    """Remember ``value`` so that :func:`redact` masks it wherever it appears.
+
+    Its URL-quoted forms too (``%C3%A4``, ``+``): a password in a proxy URL is quoted.
+    """
     if value and len(value) >= _MIN_SECRET_LENGTH:
         with _known_lock:
-            _known.add(value)
+            _known.update({value, quote(value, safe=""), quote_plus(value)})
 
 
 def register_token(value: Optional[str]) -> None:

@@ -43,8 +43,10 @@ class ScriptedServer:
         routes: Optional[Dict[str, Route]] = None,
         host: str = "127.0.0.1",
         tls: Optional[ssl.SSLContext] = None,
+        default: Optional[Route] = None,
     ) -> None:
         self.routes: Dict[str, Route] = dict(routes or {})
+        self.default: Route = default or json_reply({"ok": True})
         self.received: List[Recorded] = []
         self.schemes: List[str] = []
         owner = self
@@ -67,7 +69,7 @@ class ScriptedServer:
                 seen = Recorded(self.command, self.path, dict(self.headers.items()), body)
                 owner.received.append(seen)
                 owner.schemes.append(self.scheme)
-                route = owner.routes.get(self.path.split("?")[0], json_reply({"ok": True}))
+                route = owner.routes.get(self.path.split("?")[0], owner.default)
                 if callable(route):
                     route(self, seen)
                     return

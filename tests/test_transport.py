@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from typing import Any, Iterator
+from urllib.parse import quote, quote_plus
 
 import pytest
 
 from arctoken_core.clock import ManualClock
 from arctoken_core.connection import Connection
-from arctoken_core.errors import ProxyError, TLSError
+from arctoken_core.errors import ProxyError, TLSError, TransportError
+from arctoken_core.secrets import MASK, redact
 from arctoken_emulator import Emulator
 from tests.conftest import ALICE, ALICE_PASSWORD, assert_no_secret
-from tests.support import ProxyProcess, TLSFiles
+from tests.scripted import ScriptedServer
+from tests.support import ProxyProcess, TLSFiles, loopback_only_dns
 
 
 @pytest.fixture
@@ -32,15 +35,16 @@ def _server(url: str, clock: ManualClock, **extra: Any) -> Connection:
     )
 
 
-def test_http_token_and_service_requests_go_through_the_proxy(
+def test_plain_http_goes_through_the_proxy_but_never_a_password_or_token(
     emu: Emulator, clock: ManualClock, proxy: ProxyProcess
 ) -> None:
     conn = _server(emu.server_url, clock, proxy=proxy.url.replace("http://", ""))
     assert conn.session().get(emu.service_url, params={"f": "json"}).json()["user"] == ALICE
     log = "\n".join(proxy.access_log())
-    assert "/arcgis/rest/info" in log
-    assert "/arcgis/tokens/generateToken" in log
-    assert "/Secure/MapServer" in log
+    assert "/arcgis/rest/info" in log  # nothing secret in it: through the proxy
+    assert "/arcgis/tokens/generateToken" not in log  # the password in clear: direct
+    assert "/Secure/MapServer" not in log  # the token in clear: direct
+    assert ALICE_PASSWORD not in proxy.log_path.read_text(errors="replace")
 
 
 def test_https_goes_through_the_proxy_with_connect(
@@ -94,7 +98,8 @@ def test_system_proxy_settings_and_no_proxy_are_honoured(
     monkeypatch.setenv("NO_PROXY", "")
     monkeypatch.delenv("no_proxy", raising=False)
     assert _server(emu.server_url, clock).token()
-    assert any("generateToken" in line for line in proxy.access_log())
+    assert any("rest/info" in line for line in proxy.access_log())
+    assert not any("generateToken" in line for line in proxy.access_log())
     before = len(proxy.access_log())
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
     assert _server(emu.server_url, clock).token()
@@ -119,3 +124,49 @@ def test_https_to_a_plain_http_port_says_so(emu: Emulator, clock: ManualClock) -
     with pytest.raises(TLSError) as err:
         _server(plain, clock, retries=0).token()
     assert "did not answer in TLS" in str(err.value)
+
+
+def test_a_proxy_password_outside_latin_1_is_sent_and_never_shown(
+    emu: Emulator, clock: ManualClock, auth_proxy: ProxyProcess
+) -> None:
+    wrong = "pässwörd\\✓€"
+    conn = _server(
+        emu.server_url,
+        clock,
+        proxy=auth_proxy.url,
+        proxy_username="proxyuser",
+        proxy_password=wrong,
+    )
+    with pytest.raises(ProxyError) as err:  # not a bare UnicodeEncodeError
+        conn.token()
+    text = str(err.value)
+    assert "proxy username and password" in text
+    for shown in (wrong, quote(wrong, safe=""), quote_plus(wrong)):
+        assert shown not in text and redact(f"x {shown} y") == f"x {MASK} y"
+
+
+def test_a_407_without_credentials_asks_for_them() -> None:
+    with ScriptedServer(default=(407, {"Proxy-Authenticate": 'Basic realm="p"'}, b"")) as proxy:
+        conn = _server("http://127.0.0.1:9/arcgis", ManualClock(), proxy=proxy.url, retries=0)
+        with pytest.raises(ProxyError) as err:
+            conn.token()
+    assert "none were given" in str(err.value)
+
+
+def test_an_ntlm_only_proxy_is_named_for_what_it_wants() -> None:
+    reply = (407, {"Proxy-Authenticate": "NTLM, Negotiate"}, b"")
+    with ScriptedServer(default=reply) as proxy:
+        conn = _server("http://127.0.0.1:9/arcgis", ManualClock(), proxy=proxy.url, retries=0)
+        with pytest.raises(ProxyError) as err:
+            conn.token()
+    assert "Windows sign-in" in str(err.value)
+    assert "check the proxy username and password" not in str(err.value)
+
+
+def test_a_dns_failure_is_reported_as_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    loopback_only_dns(monkeypatch)
+    conn = _server("https://no-such-host.example.com/arcgis", ManualClock(), retries=0)
+    with pytest.raises(TransportError) as err:
+        conn.token()
+    assert "could not be resolved (DNS failure)" in str(err.value)
+    assert "broke" not in str(err.value)

@@ -19,7 +19,7 @@ from ..errors import ArcTokenError, ProxyError, TLSError, TransportError
 from ..secrets import redact
 from ..urls import display_origin
 
-__all__ = ["call", "failure_error", "never_connected"]
+__all__ = ["call", "failure_error", "never_connected", "proxy_407_message", "proxy_message"]
 
 _MAX_CHAIN = 12
 
@@ -99,6 +99,26 @@ def proxy_message(exc: Union[BaseException, str], url: str) -> str:
         f"could not reach {display_origin(url)} through the proxy ({_reason(exc)}); check the "
         "proxy URL and port"
     )
+
+
+def proxy_407_message(credentials_given: bool, schemes: str = "") -> str:
+    """What a 407 means: wrong credentials, none given, or a proxy wanting Windows sign-in.
+
+    ``schemes`` is the proxy's ``Proxy-Authenticate`` header, when there was one to read.
+    """
+    offered = {part.strip().split(" ")[0].lower() for part in schemes.split(",") if part.strip()}
+    if offered and "basic" not in offered and offered & {"ntlm", "negotiate", "kerberos"}:
+        return (
+            "the proxy asks for Windows sign-in (NTLM/Negotiate, HTTP 407), which this tool "
+            "cannot give; ask for a proxy that accepts a username and password (Basic), or "
+            "for this host to be let through without the proxy (NO_PROXY)"
+        )
+    if not credentials_given:
+        return (
+            "the proxy asks for credentials (HTTP 407) and none were given; set the proxy "
+            "username and password (a proxy that wants Windows sign-in is not supported)"
+        )
+    return proxy_message("407", "")
 
 
 def _chain(exc: BaseException) -> Iterator[BaseException]:

@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from base64 import b64encode
+from typing import Any, Dict, Mapping, Optional
 from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
+from requests.utils import get_auth_from_url, select_proxy
 
 from .._version import __version__
-from ..secrets import get_logger
-from ..urls import display_origin
+from ..errors import ProxyError
+from ..secrets import get_logger, redact
+from ..urls import display_origin, is_loopback
+from .failures import proxy_407_message
 from .retry import BackoffRetry, Sleep
 from .settings import HttpSettings
 
@@ -54,7 +58,47 @@ class SettingsAdapter(HTTPAdapter):
         if chosen is not None:
             # requests lets REQUESTS_CA_BUNDLE override Session.verify; the user's choice wins
             kwargs["verify"] = chosen
-        return super().send(request, timeout=timeout, **kwargs)
+        proxy = select_proxy(request.url or "", kwargs.get("proxies") or {})
+        if proxy and _secret_in_clear_to_loopback(request):
+            log.info("a password or token to this machine goes direct, not through the proxy")
+            kwargs["proxies"], proxy = {}, None
+        try:
+            response = super().send(request, timeout=timeout, **kwargs)
+        except requests.exceptions.ProxyError as exc:
+            if proxy and "407" in str(exc):  # a CONNECT refused: no headers to read
+                raise ProxyError(proxy_407_message(bool(get_auth_from_url(proxy)[0]))) from None
+            raise
+        if proxy and response.status_code == 407:
+            schemes = response.headers.get("Proxy-Authenticate", "")
+            response.close()
+            raise ProxyError(proxy_407_message(bool(get_auth_from_url(proxy)[0]), schemes))
+        return response
+
+    def proxy_headers(self, proxy: str) -> Dict[str, str]:
+        """Basic proxy credentials encoded as UTF-8 (requests' Latin-1 fails on others)."""
+        username, password = get_auth_from_url(proxy)
+        if not username:
+            return {}
+        pair = f"{username}:{password}".encode()
+        return {"Proxy-Authorization": "Basic " + b64encode(pair).decode("ascii")}
+
+
+def _secret_in_clear_to_loopback(request: requests.PreparedRequest) -> bool:
+    """True for a plain-http request to this machine that carries a password or token.
+
+    Such a request never goes through a proxy: the proxy would see the secret in clear.
+    """
+    parts = urlsplit(request.url or "")
+    if parts.scheme != "http" or not is_loopback(parts.hostname):
+        return False
+    headers: Mapping[str, str] = request.headers
+    if any(name in headers for name in ("X-Esri-Authorization", "Authorization")):
+        return True
+    body: Optional[Any] = request.body
+    texts = [request.url or "", headers.get("Referer", "")]
+    if isinstance(body, (str, bytes)):
+        texts.append(body.decode("latin-1") if isinstance(body, bytes) else body)
+    return any(redact(text) != text for text in texts)
 
 
 def make_session(settings: HttpSettings, sleep: Sleep = time.sleep) -> requests.Session:
