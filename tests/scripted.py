@@ -64,9 +64,7 @@ class ScriptedServer:
                 super().setup()
 
             def _handle(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
-                seen = Recorded(self.command, self.path, dict(self.headers.items()), body)
+                seen = Recorded(self.command, self.path, dict(self.headers.items()), self._body())
                 owner.received.append(seen)
                 owner.schemes.append(self.scheme)
                 route = owner.routes.get(self.path.split("?")[0], owner.default)
@@ -80,6 +78,18 @@ class ScriptedServer:
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
                 self.wfile.write(payload)
+
+            def _body(self) -> bytes:
+                if "chunked" not in self.headers.get("Transfer-Encoding", ""):
+                    length = int(self.headers.get("Content-Length") or 0)
+                    return self.rfile.read(length) if length else b""
+                parts = []
+                while True:
+                    size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                    parts.append(self.rfile.read(size))
+                    self.rfile.readline()
+                    if size == 0:
+                        return b"".join(parts)
 
             do_GET = do_POST = _handle
 
