@@ -23,7 +23,9 @@ handing out its still-valid token.
 
 from __future__ import annotations
 
+import os
 import threading
+import weakref
 from dataclasses import dataclass
 from typing import Callable, List, Optional
 
@@ -42,6 +44,9 @@ RETRY_QUIET_FRACTION = 0.25
 """After a failed advisory refresh, wait this share of the advisory window before retrying."""
 
 Listener = Callable[[Token, int], None]
+
+_LIVE: weakref.WeakSet[TokenHandler] = weakref.WeakSet()
+"""Every handler of this process, so that a forked child can reset them all."""
 
 
 @dataclass
@@ -80,6 +85,7 @@ class TokenHandler:
         self._quiet_until = 0.0
         self._lock = threading.Lock()
         self._listeners: List[Listener] = []
+        _LIVE.add(self)
 
     @property
     def audience(self) -> str:
@@ -126,6 +132,12 @@ class TokenHandler:
         with self._lock:
             self._latched = None
             self._quiet_until = 0.0
+
+    def _after_fork_in_child(self) -> None:
+        """In a forked child only the forking thread lives on: a sign-in another thread had
+        in flight will never finish there, and the lock may have been held. Start afresh."""
+        self._lock = threading.Lock()
+        self._attempt = None
 
     def _hand_out_now(self, token: Token, now: float) -> bool:
         """True when ``token`` goes to the caller without waiting (called under the lock)."""
@@ -186,3 +198,12 @@ class TokenHandler:
         if token is not None and new:
             for listener in list(self._listeners):
                 listener(token, issued)
+
+
+def _reset_in_child() -> None:
+    for handler in list(_LIVE):
+        handler._after_fork_in_child()
+
+
+if hasattr(os, "register_at_fork"):  # POSIX; Windows starts processes afresh
+    os.register_at_fork(after_in_child=_reset_in_child)
