@@ -14,6 +14,7 @@ __all__ = [
     "ArcGISServiceError",
     "ArcTokenError",
     "AuthenticationError",
+    "ClockError",
     "ConfigError",
     "InsecureTransportError",
     "InvalidTokenError",
@@ -75,6 +76,10 @@ class ResponseFormatError(ArcTokenError):
     """The server answered, but not with ArcGIS JSON (an HTML login page, an empty body...)."""
 
     exit_code = 5
+
+
+class ClockError(ResponseFormatError):
+    """A token expired before it arrived: this computer's clock or the server's is wrong."""
 
 
 class ArcGISServiceError(ArcTokenError):

@@ -82,7 +82,7 @@ def token_from_reply(
         raise ResponseFormatError("the token service replied without a token")
     if not usable_token(value):
         raise ResponseFormatError(UNUSABLE)
-    skew = clock_skew(response.headers, now)
+    skew = clock_skew(response.headers, now, payload.get("expires"))
     if skew:
         log.warning("the server's clock is %.0f s off ours; correcting token expiry", skew)
     return Token(

@@ -16,9 +16,10 @@ chosen: a sign-in must run where its errors, logs and cancellation belong (a geo
 tool's thread, a process that may fork or exit at any moment), and a daemon thread killed at
 interpreter exit could leave a half-done sign-in behind.
 
-Refused credentials latch: the handler does not sign in again by itself until :meth:`reset`
-(accounts lock after a few failures); until the mandatory window a latched handler keeps
-handing out its still-valid token.
+Refused credentials, and a token already expired on arrival (a wrong clock), latch: the
+handler does not sign in again by itself until :meth:`reset` (accounts lock after a few
+failures, and a wrong clock gives only more expired tokens); until the mandatory window a
+latched handler keeps handing out its still-valid token.
 """
 
 from __future__ import annotations
@@ -30,11 +31,11 @@ from dataclasses import dataclass
 from typing import Callable, List, Optional
 
 from ..clock import Clock, system_clock
-from ..errors import ArcTokenError, AuthenticationError
+from ..errors import ArcTokenError, AuthenticationError, ClockError
 from ..secrets import get_logger, mask_token
 from .provider import TokenProvider
 from .refresh import RefreshState, advisory_margin, mandatory_margin, refresh_state
-from .token import Token
+from .token import Token, iso_utc
 
 log = get_logger(__name__)
 
@@ -81,7 +82,7 @@ class TokenHandler:
         self._token: Optional[Token] = None
         self._last_value: Optional[str] = None
         self._attempt: Optional[_Attempt] = None
-        self._latched: Optional[AuthenticationError] = None
+        self._latched: Optional[ArcTokenError] = None
         self._quiet_until = 0.0
         self._lock = threading.Lock()
         self._listeners: List[Listener] = []
@@ -170,11 +171,23 @@ class TokenHandler:
 
     def _run(self, attempt: _Attempt) -> None:
         try:
-            token = self.provider.fetch()
+            token = self._checked(self.provider.fetch())
         except BaseException as exc:  # noqa: BLE001 - handed to every waiter, then re-raised
             self._finish(attempt, None, exc)
         else:
             self._finish(attempt, token, None)
+
+    def _checked(self, token: Token) -> Token:
+        """``token``, unless it had expired when it arrived: then a clock is wrong, and
+        signing in again would only fetch another expired token (ClockError, latched)."""
+        now = self.clock()
+        if token.remaining(now) > 0:
+            return token
+        raise ClockError(
+            f"the token service gave a token that had already expired when it arrived (it "
+            f"expires {iso_utc(token.expires_at)}, this computer says {iso_utc(now)}): the "
+            "clock of this computer or of the server is wrong. Set the right time, then run again"
+        )
 
     def _finish(
         self, attempt: _Attempt, token: Optional[Token], error: Optional[BaseException]
@@ -188,7 +201,7 @@ class TokenHandler:
                 issued = self.stats.issued
             else:
                 self.stats.failures += 1
-                if isinstance(error, AuthenticationError):
+                if isinstance(error, (AuthenticationError, ClockError)):
                     self._latched = error
                 elif isinstance(error, ArcTokenError) and self._token is not None:
                     window = advisory_margin(self._token.lifetime)

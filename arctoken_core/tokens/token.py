@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, Mapping, Optional, Union
 
 from ..errors import ResponseFormatError
-from ..secrets import mask_token, register_token
+from ..secrets import get_logger, mask_token, register_token
+
+log = get_logger(__name__)
 
 _SECONDS_VS_MS = 1e11
 """Epoch values below this are seconds (year 5138 in seconds; 1973 in milliseconds)."""
@@ -26,7 +28,8 @@ _MAX_TOKEN_LENGTH = 16384
 """Far above any real token (a few hundred characters), far below what breaks a header."""
 
 _MAX_SKEW = 366 * 86400.0
-"""Clock differences above a year come from a broken ``Date`` header: not corrected for."""
+"""Clock differences above a year come from a broken ``Date`` header: not corrected for,
+unless the token's own expiry agrees with the header (then a clock really is that far off)."""
 
 _LAST_SECOND = 253402300799.0
 """23:59:59 UTC on 31 December 9999: the last instant a ``datetime`` can show."""
@@ -109,10 +112,16 @@ def usable_referer(value: object) -> bool:
     )
 
 
-def clock_skew(headers: Mapping[str, str], local_now: float) -> float:
+def clock_skew(
+    headers: Mapping[str, str], local_now: float, server_expires: Optional[object] = None
+) -> float:
     """Seconds the server's clock is ahead of ours, from its ``Date`` header (0 when unknown).
 
     Small differences (under 2 s) are the header's resolution and the round trip, not skew.
+    A difference above a year is believed only when ``server_expires`` (the reply's
+    ``expires``) agrees with the header, i.e. the token is fresh by the server's own clock:
+    otherwise every token of a server 400 days behind would look expired on arrival, and
+    each call would sign in again. Such a skew is corrected for, with a warning.
     """
     date = headers.get("Date") or headers.get("date")
     if not date:
@@ -122,9 +131,27 @@ def clock_skew(headers: Mapping[str, str], local_now: float) -> float:
     except (TypeError, ValueError, IndexError, OverflowError):
         return 0.0
     skew = server_now - local_now
-    if abs(skew) > _MAX_SKEW:  # a Date header a year off is broken, not a clock
-        return 0.0
+    if abs(skew) > _MAX_SKEW:  # a broken Date header, unless the token agrees with it
+        if not _fresh_on_server(server_expires, server_now):
+            return 0.0
+        log.warning(
+            "the server's clock is %.0f days %s this computer's (its Date header and its "
+            "token agree); correcting for it. Set the right time on this computer or the server",
+            abs(skew) / 86400,
+            "ahead of" if skew > 0 else "behind",
+        )
     return skew if abs(skew) >= _MIN_SKEW_TO_CORRECT else 0.0
+
+
+def _fresh_on_server(server_expires: Optional[object], server_now: float) -> bool:
+    """True when ``server_expires`` is a time after ``server_now``, within a year of it."""
+    if not isinstance(server_expires, (int, float, str)):
+        return False
+    try:
+        expires = epoch_seconds(server_expires)
+    except ResponseFormatError:
+        return False
+    return 0 < expires - server_now <= _MAX_SKEW
 
 
 def to_local(server_epoch: float, skew: float) -> float:
