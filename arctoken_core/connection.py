@@ -39,6 +39,7 @@ from .signin.factory import provider_for
 from .signin.federated import exchange_provider
 from .signin.oauth_flow import FLOWS, OpenBrowser, Prompt
 from .signin.pro import SigninSource, arcpy_signin
+from .signin.webtier import web_tier_settings
 from .tokens.cache import CachedProvider, TokenCache, cache_key, default_directory
 from .tokens.handler import Listener, TokenHandler
 from .tokens.token import Token
@@ -87,6 +88,9 @@ class Connection:
         use_system_proxy: bool = True,
         verify: bool = True,
         ca_bundle: Optional[str] = None,
+        cert_file: Optional[str] = None,
+        key_file: Optional[str] = None,
+        cert_password: SecretLike = None,
         timeout: TimeoutLike = None,
         retries: int = 3,
         trusted_hosts: Iterable[str] = (),
@@ -122,6 +126,7 @@ class Connection:
         self.open_browser = callable_or_none(open_browser, "open_browser")
         self.prompt = callable_or_none(prompt, "prompt")
         proxy_secret = secret(proxy_password)
+        self.cert_file = cert_file or None
         values: Dict[str, Any] = dict(
             kind=kind,
             url=url,
@@ -138,6 +143,9 @@ class Connection:
             proxy_password=proxy_secret,
             verify=verify,
             ca_bundle=ca_bundle,
+            cert_file=cert_file,
+            key_file=key_file,
+            cert_password=secret(cert_password),
             allow_http_loopback=allow_http_loopback,
         )
         for problem in fields.check(values):
@@ -154,6 +162,10 @@ class Connection:
         self.allow_http_loopback = allow_http_loopback
         self.clock: Clock = callable_or_none(clock, "clock") or system_clock
         self.signin_source: SigninSource = callable_or_none(signin, "signin") or arcpy_signin
+        self.row = kinds.kind_named(kind)
+        self.url = root_url(self.row, url)
+        self.server_url = normalise_server_url(server_url, "server_url") if server_url else None
+        self.trusted_hosts = trusted_origins(trusted_hosts)
         self.http = HttpSettings(
             proxy=proxy or None,
             proxy_username=proxy_username or None,
@@ -164,11 +176,8 @@ class Connection:
             timeout=timeout_pair(timeout),
             retries=retries_count(retries),
             allow_http_loopback=allow_http_loopback,
+            **web_tier_settings(self.row, values, [self.url, self.server_url], self.trusted_hosts),
         )
-        self.row = kinds.kind_named(kind)
-        self.url = root_url(self.row, url)
-        self.server_url = normalise_server_url(server_url, "server_url") if server_url else None
-        self.trusted_hosts = trusted_origins(trusted_hosts)
         self.scope = Scope(
             self.url,
             trusted=self.trusted_hosts,

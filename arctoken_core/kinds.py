@@ -62,6 +62,9 @@ class Kind:
     """False for a static token (an API key): it cannot be renewed when it expires."""
     url_example: str = "https://gis.example.com/portal"
     """Shown when a required URL is missing."""
+    web_tier: str = ""
+    """Who signs the user in before ArcGIS does: ``certificate`` (PKI) or ``windows`` (IWA)
+    for a portal whose web server authenticates users; ``""`` when ArcGIS itself does."""
 
 
 _USER = ("username", "the account's username")
@@ -151,6 +154,30 @@ _ROWS = (
         federates=True,
         cacheable=False,
         online_hosted=True,
+    ),
+    Kind(
+        "pki",
+        "ArcGIS Enterprise portal (PKI certificate)",
+        ("url", "cert_file", "key_file", "cert_password", *_TOKEN, "server_url", *_PROXY_TLS),
+        (("url", "the portal URL"), ("cert_file", "the client certificate (.pfx, .p12 or .pem)")),
+        "portal",
+        "",
+        "pki:build",
+        federates=True,
+        cacheable=False,
+        web_tier="certificate",
+    ),
+    Kind(
+        "iwa",
+        "ArcGIS Enterprise portal (Windows sign-in)",
+        ("url", "username", "password", *_TOKEN, "server_url", *_PROXY_TLS),
+        (("url", "the portal URL"),),
+        "portal",
+        "",
+        "iwa:build",
+        federates=True,
+        cacheable=False,
+        web_tier="windows",
     ),
 )
 

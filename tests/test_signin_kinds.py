@@ -41,8 +41,8 @@ def test_every_kind_row_names_a_provider_module_that_exists() -> None:
 
 
 def test_kinds_using_a_field_follow_the_rows() -> None:
-    assert kinds.kinds_using("password") == ("online", "portal", "server")
-    assert kinds.FEDERATING_KINDS == ("online", "portal", "pro", "user_oauth")
+    assert kinds.kinds_using("password") == ("online", "portal", "server", "iwa")
+    assert kinds.FEDERATING_KINDS == ("online", "portal", "pro", "user_oauth", "pki", "iwa")
     assert "apikey" not in kinds.kinds_using("expiration")
 
 

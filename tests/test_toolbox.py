@@ -214,6 +214,8 @@ USED: Dict[str, List[str]] = {
     "apikey": ["api_key", "referer"],
     "app": ["client_id", "client_secret", "expiration"],
     "user_oauth": ["client_id", "server_url"],
+    "pki": ["cert_file", "key_file", "cert_password", "expiration", "referer", "server_url"],
+    "iwa": ["username", "password", "expiration", "referer", "server_url"],
 }
 KIND_SPECIFIC = sorted({n for names in USED.values() for n in names})
 

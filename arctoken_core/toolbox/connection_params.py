@@ -13,8 +13,8 @@ from .types import PROXY, REQUIRED, SECURITY, ParamSpec
 
 __all__ = ["ONLINE_DEFAULT_KINDS", "REFERER_KINDS", "TOKEN_KINDS", "connection_params"]
 
-TOKEN_KINDS = ("online", "portal", "server", "app")
-REFERER_KINDS = ("online", "portal", "server", "pro", "apikey")
+TOKEN_KINDS = ("online", "portal", "server", "app", "pki", "iwa")
+REFERER_KINDS = ("online", "portal", "server", "pro", "apikey", "pki", "iwa")
 ONLINE_DEFAULT_KINDS = ("online", "app", "apikey")
 
 
@@ -33,7 +33,9 @@ def connection_params() -> Tuple[ParamSpec, ...]:
             "Server (standalone) sign in with a username and password; ArcGIS Pro active "
             "portal uses the account ArcGIS Pro is signed in with (no password needed); API "
             "key uses a key created in your portal; App credentials uses an app's client ID "
-            "and client secret (OAuth 2.0 client credentials).",
+            "and client secret (OAuth 2.0 client credentials). For a portal whose web server "
+            "signs users in, PKI certificate uses your client certificate and Windows sign-in "
+            "your Windows logon (inside ArcGIS Pro, both sign in through ArcGIS Pro).",
             REQUIRED,
             default="online",
             options=_kind_labels,
@@ -58,7 +60,8 @@ def connection_params() -> Tuple[ParamSpec, ...]:
             "Username",
             "GPString",
             "The account's username (case-sensitive). Required for ArcGIS Online, ArcGIS "
-            "Enterprise portal and ArcGIS Server (standalone); hidden for the other types.",
+            "Enterprise portal and ArcGIS Server (standalone); for Windows sign-in, leave it "
+            "empty to use your Windows logon or give DOMAIN\\user (outside ArcGIS Pro only).",
             field="username",
             kinds=PASSWORD_KINDS,
         ),
@@ -101,6 +104,36 @@ def connection_params() -> Tuple[ParamSpec, ...]:
             "so it must be valid for the whole run.",
             field="api_key",
             kinds=("apikey",),
+        ),
+        ParamSpec(
+            "cert_file",
+            "Client Certificate File",
+            "DEFile",
+            "The client certificate for a portal with PKI sign-in: a PKCS#12 file (.pfx, .p12) "
+            "or a PEM certificate (.pem). Inside ArcGIS Pro the tool signs in through ArcGIS "
+            "Pro with it.",
+            extensions=("pfx", "p12", "pem"),
+            field="cert_file",
+            kinds=("pki",),
+        ),
+        ParamSpec(
+            "key_file",
+            "Client Certificate Key File",
+            "DEFile",
+            "Optional: the private key (.pem) of a PEM certificate, when it is not in the "
+            "certificate file. Not used with .pfx or .p12 files.",
+            extensions=("pem", "key"),
+            field="key_file",
+            kinds=("pki",),
+        ),
+        ParamSpec(
+            "cert_password",
+            "Client Certificate Password",
+            "GPEncryptedString",
+            "The password of the .pfx/.p12 file (or of an encrypted PEM key). Encrypted like a "
+            "password and never shown in messages.",
+            field="cert_password",
+            kinds=("pki",),
         ),
         ParamSpec(
             "expiration",

@@ -45,8 +45,20 @@ class SettingsAdapter(HTTPAdapter):
             cap=settings.retry_after_cap,
             sleeper=sleep,
         )
+        self._settings = settings  # before super().__init__, which makes the pool manager
         super().__init__(max_retries=retry)
-        self._settings = settings
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        """The pool manager, with the settings' TLS context when there is one."""
+        if self._settings.ssl_context is not None:
+            kwargs["ssl_context"] = self._settings.ssl_context
+        super().init_poolmanager(*args, **kwargs)
+
+    def proxy_manager_for(self, proxy: str, **kwargs: Any) -> Any:
+        """The proxy's pool manager, with the same TLS context for the tunnelled origin."""
+        if self._settings.ssl_context is not None:
+            kwargs["ssl_context"] = self._settings.ssl_context
+        return super().proxy_manager_for(proxy, **kwargs)
 
     def send(  # type: ignore[override]
         self, request: requests.PreparedRequest, timeout: Any = None, **kwargs: Any
@@ -72,7 +84,12 @@ class SettingsAdapter(HTTPAdapter):
             schemes = response.headers.get("Proxy-Authenticate", "")
             response.close()
             raise ProxyError(proxy_407_message(bool(get_auth_from_url(proxy)[0]), schemes))
-        return response
+        if self._settings.web_auth is None:
+            return response
+        resend = super().send  # a web-tier sign-in challenge is answered on this adapter
+        return self._settings.web_auth.answer(
+            response, lambda r: resend(r, timeout=timeout, **kwargs)
+        )
 
     def proxy_headers(self, proxy: str) -> Dict[str, str]:
         """Basic proxy credentials encoded as UTF-8 (requests' Latin-1 fails on others)."""

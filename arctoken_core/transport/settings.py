@@ -3,19 +3,35 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Any, Optional, Tuple
+import ssl
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol, Tuple
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from ..errors import ConfigError
 from ..secrets import Secret
 
-__all__ = ["MAX_TIMEOUT", "HttpSettings", "Timeout"]
+if TYPE_CHECKING:
+    import requests
+
+__all__ = ["MAX_TIMEOUT", "HttpSettings", "Timeout", "WebAuth"]
 
 MAX_TIMEOUT = 86400.0
 """A day: no single HTTP exchange should wait longer (the OS clock overflows at centuries)."""
 
 Timeout = Tuple[float, float]
+
+
+class WebAuth(Protocol):
+    """Signs in at the web tier when a server challenges a request (see ``negotiate``)."""
+
+    def answer(
+        self,
+        response: requests.Response,
+        resend: Callable[[requests.PreparedRequest], requests.Response],
+    ) -> requests.Response:
+        """The final response once ``response``'s challenge is answered (itself if none)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -33,6 +49,10 @@ class HttpSettings:
     backoff: float = 0.5
     retry_after_cap: float = 30.0
     allow_http_loopback: bool = True
+    ssl_context: Optional[ssl.SSLContext] = field(default=None, compare=False)
+    """For every https connection: the system trust store, a client certificate (tls_store)."""
+    web_auth: Optional[WebAuth] = field(default=None, compare=False)
+    """Answers a web server's Negotiate/NTLM challenge (Windows sign-in, negotiate)."""
 
     def __post_init__(self) -> None:
         """Refuse timeouts that no socket accepts (NaN, infinity, zero or less, centuries).
