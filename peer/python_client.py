@@ -131,7 +131,7 @@ def federated_checks() -> None:
         assert status == "esriJobSucceeded", f"job {status}"
         result = con.get(f"{task}/jobs/{job['jobId']}/results/Output", {"f": "json"})
         assert "value" in result, f"result {str(result)[:150]}"
-        return status
+        return str(status)
 
     @check("federated_gp_import_toolbox", needs="gis")
     def _() -> str:
