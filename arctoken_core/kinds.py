@@ -179,6 +179,16 @@ _ROWS = (
         cacheable=False,
         web_tier="windows",
     ),
+    Kind(
+        "profile",
+        "Saved profile",
+        ("profile",),
+        (("profile", "the name of a profile saved with: arctoken login --profile NAME"),),
+        "portal",
+        "",
+        "profile:build",
+        cacheable=False,
+    ),
 )
 
 KINDS: Dict[str, Kind] = {row.name: row for row in _ROWS}

@@ -216,6 +216,7 @@ USED: Dict[str, List[str]] = {
     "user_oauth": ["client_id", "server_url"],
     "pki": ["cert_file", "key_file", "cert_password", "expiration", "referer", "server_url"],
     "iwa": ["username", "password", "expiration", "referer", "server_url"],
+    "profile": ["profile"],
 }
 KIND_SPECIFIC = sorted({n for names in USED.values() for n in names})
 
@@ -225,8 +226,9 @@ def test_only_what_the_connection_type_uses_is_enabled(toolbox: ModuleType, kind
     tool = _open(toolbox).set(connection_type=KIND_LABELS[kind])
     enabled = [n for n in KIND_SPECIFIC if tool[n].enabled]
     assert enabled == sorted(USED[kind])
-    for always in ("connection_type", "url", "proxy", "proxy_password", "verify", "ca_bundle"):
+    for always in ("connection_type", "proxy", "proxy_password", "verify", "ca_bundle"):
         assert tool[always].enabled
+    assert tool["url"].enabled == (kind != "profile")  # a saved profile has its own URL
 
 
 @pytest.mark.parametrize(

@@ -90,6 +90,8 @@ def profile_options(
     parameters = inspect.signature(init).parameters.values()
     defaults = {p.name: p.default for p in parameters if p.default is not inspect.Parameter.empty}
     options = {k: v for k, v in given.items() if k in defaults and k != "profile"}
+    if options.get("kind") == "profile":  # kind "Saved profile": the profile says which kind
+        del options["kind"]
     settings = get_profile(name)
     for key, value in settings.items():
         if key in SETTINGS and options.get(key, defaults.get(key)) == defaults.get(key):

@@ -24,6 +24,7 @@ from typing import (
 )
 
 from ..urls import ONLINE_URL
+from .profile_choice import PROFILE, fill_profiles, with_profile_problems
 from .spec import (
     DERIVED,
     GENERATE_TOKEN,
@@ -130,6 +131,8 @@ def update_parameters(
     for spec in tool.params:
         if spec.name in found and not spec.is_output:
             found[spec.name].enabled = spec.uses(kind, target)
+    if kind == PROFILE and PROFILE in found:
+        fill_profiles(found[PROFILE])
     choice = found["connection_type"]
     if choice.altered and not choice.hasBeenValidated:
         _fill_url(found["url"], kind, active_portal)
@@ -169,6 +172,8 @@ def problems_of(tool: ToolSpec, values: Mapping[str, Any]) -> List[Problem]:
     from ..run.targets import check_target
 
     problems = check(connection_kwargs(values))
+    if selected(values)[0] == PROFILE and any(s.name == PROFILE for s in tool.params):
+        problems = with_profile_problems(problems)
     for spec in tool.params:
         if spec.parameter_type != DERIVED and spec.is_output:
             problems += check_output_path(values.get(spec.name), spec.name)

@@ -35,11 +35,28 @@ def connection_params() -> Tuple[ParamSpec, ...]:
             "key uses a key created in your portal; App credentials uses an app's client ID "
             "and client secret (OAuth 2.0 client credentials). For a portal whose web server "
             "signs users in, PKI certificate uses your client certificate and Windows sign-in "
-            "your Windows logon (inside ArcGIS Pro, both sign in through ArcGIS Pro).",
+            "your Windows logon (inside ArcGIS Pro, both sign in through ArcGIS Pro). Saved "
+            "profile signs in with a profile saved on this computer by arctoken login.",
             REQUIRED,
             default="online",
             options=_kind_labels,
             field="kind",
+        ),
+        ParamSpec(
+            "profile",
+            "Saved Profile",
+            "GPString",
+            "The saved profile to sign in with, chosen from the profiles saved on this computer "
+            "for your Windows account. Create one at a command prompt, once: arctoken login "
+            "--profile NAME --kind portal --url https://gis.example.com/portal --username NAME "
+            "(or --kind user_oauth --client-id ID for ArcGIS sign-in through the browser). "
+            "The profile keeps the URL and settings in your user profile and the password or "
+            "sign-in in the Windows Credential Manager (through the keyring package, which "
+            "ArcGIS Pro ships), never in the project or the tool's history. Required for Saved "
+            "profile; hidden for the other types.",
+            field="profile",
+            kinds=("profile",),
+            live_values=True,
         ),
         ParamSpec(
             "url",
@@ -54,6 +71,7 @@ def connection_params() -> Tuple[ParamSpec, ...]:
             "(plain http is allowed only to this machine).",
             default=ONLINE_URL,
             field="url",
+            kinds=kinds_using("url"),
         ),
         ParamSpec(
             "username",

@@ -62,14 +62,15 @@ def _sub(parent: ET.Element, tag: str, text: Optional[str] = None, **attrs: str)
 
 def expression(spec: ParamSpec) -> str:
     """The parameter's syntax as tool help shows it: ``{a | b}`` for an optional choice."""
-    text = " | ".join(spec.filter_list) if spec.filter_type == "ValueList" else spec.name
+    listed = spec.filter_type == "ValueList" and spec.filter_list
+    text = " | ".join(spec.filter_list) if listed else spec.name
     return "{" + text + "}" if spec.parameter_type == OPTIONAL else text
 
 
 def python_reference(spec: ParamSpec) -> str:
     """The parameter's help for Python: the dialog help plus how to pass the value."""
     extra: List[str] = []
-    if spec.filter_type == "ValueList":
+    if spec.filter_type == "ValueList" and spec.filter_list:
         choices = ", ".join(f'"{label}"' for label in spec.filter_list)
         extra.append(f"One of: {choices}.")
     if spec.filter_type == "Range":

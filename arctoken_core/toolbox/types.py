@@ -57,11 +57,13 @@ class ParamSpec:
     field: Optional[str] = None
     kinds: Optional[Tuple[str, ...]] = None
     targets: Optional[Tuple[str, ...]] = None
+    live_values: bool = False
+    """A value list filled while the dialog validates (saved profiles), so empty in the spec."""
 
     @property
     def filter_type(self) -> Optional[str]:
         """The arcpy filter type (``ValueList``, ``Range``, ``File``) or None."""
-        if self.options is not None:
+        if self.options is not None or self.live_values:
             return "ValueList"
         if self.value_range is not None:
             return "Range"
@@ -72,6 +74,8 @@ class ParamSpec:
         """The arcpy ``filter.list``: labels, ``[min, max]`` or file extensions."""
         if self.options is not None:
             return list(self.options().values())
+        if self.live_values:
+            return []
         if self.value_range is not None:
             return list(self.value_range)
         return list(self.extensions)
