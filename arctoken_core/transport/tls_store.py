@@ -81,7 +81,10 @@ def _system_store() -> Optional[ssl.SSLContext]:
 
 def _plain_context(verify: bool, ca_bundle: Optional[str]) -> ssl.SSLContext:
     """A context with no CA of its own: requests adds its bundle (or the user's) to it."""
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    from urllib3.util.ssl_ import create_urllib3_context  # noqa: PLC0415
+
+    # urllib3's own defaults: 1.26 checks host names itself (and sends no name for an IP)
+    context = create_urllib3_context(cert_reqs=ssl.CERT_REQUIRED if verify else ssl.CERT_NONE)
     if not verify:
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
