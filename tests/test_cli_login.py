@@ -76,3 +76,27 @@ def test_without_keyring_login_says_what_to_install(
 def test_logout_of_an_unknown_profile_is_one_line(keyring_folder: Path) -> None:
     code, _, err = run_cli(["logout", "--profile", "nope"])
     assert code == 2 and err.count("\n") == 1 and "no saved profile 'nope'" in err
+
+
+def test_token_signs_in_with_oauth_through_the_browser(
+    oauth_emu: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    browser = Browser()
+    monkeypatch.setattr(webbrowser, "open", browser)
+    args = ["token", "--kind", "user_oauth", "--url", oauth_emu.portal_url, "--client-id", CLIENT]
+    code, out, err = run_cli(args)
+    assert code == 0, err
+    assert len(browser.opened) == 1 and "token for" in err
+    me = Connection(kind="apikey", url=oauth_emu.portal_url, api_key=out.strip())
+    assert me.request_json("GET", f"{oauth_emu.portal_url}/sharing/rest/community/self")
+
+
+def test_token_and_login_offer_the_kinds_of_the_table() -> None:
+    from arctoken_core.cli.login import LOGIN_KINDS
+    from arctoken_core.cli.token import CLI_KINDS
+    from arctoken_core.kinds import KINDS
+
+    assert LOGIN_KINDS == CLI_KINDS and set(CLI_KINDS) <= set(KINDS)
+    assert "user_oauth" in CLI_KINDS and "pro" not in CLI_KINDS
+    code, _, err = run_cli(["token", "--kind", "pro"])
+    assert code == 2 and "invalid choice" in err

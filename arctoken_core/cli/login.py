@@ -19,14 +19,14 @@ from ..kinds import PASSWORD_KINDS
 from ..profiles.store import SECRET_FIELDS, SETTINGS
 from ..secrets import Secret
 from .common import add_command, log_to_stderr
-from .token import _network_arguments, connection_options, read_secret
+from .token import CLI_KINDS, _network_arguments, connection_options, read_secret
 
 if TYPE_CHECKING:
     from ..connection import Connection
 
 __all__ = ["LOGIN_KINDS", "register", "sign_in_and_save"]
 
-LOGIN_KINDS = ("online", "portal", "server", "user_oauth", "app", "apikey")
+LOGIN_KINDS = CLI_KINDS
 LOGIN_EXAMPLES = """\
   arctoken login --profile work --kind user_oauth --url https://myorg.maps.arcgis.com \\
       --client-id MyAppId        (signs in in the browser; --oob without one)
@@ -95,8 +95,8 @@ def cmd_login(args: argparse.Namespace, stdin: TextIO) -> int:
     """``arctoken login``: sign in, and save the profile only if that worked."""
     with log_to_stderr(logging.WARNING):
         profiles.keyring_module()  # before any prompt: say what to install first
-        options = _options(args, stdin)
-        conn = sign_in_and_save(args.profile, options, _interaction(args, stdin))
+        options = options_from(args, stdin)
+        conn = sign_in_and_save(args.profile, options, interaction(args, stdin))
         saved = profiles.get_profile(args.profile)
         who = saved.get("username") or saved.get("client_id") or "you"
         print(
@@ -134,7 +134,8 @@ def sign_in_and_save(
     return conn
 
 
-def _options(args: argparse.Namespace, stdin: TextIO) -> Dict[str, Any]:
+def options_from(args: argparse.Namespace, stdin: TextIO) -> Dict[str, Any]:
+    """Connection keyword arguments from ``arctoken login`` or ``token``'s command line."""
     if args.kind in PASSWORD_KINDS and not args.username and stdin.isatty():
         args.username = input("Username: ").strip() or None
     oauth = args.kind == "user_oauth"
@@ -147,7 +148,7 @@ def _options(args: argparse.Namespace, stdin: TextIO) -> Dict[str, Any]:
     return options
 
 
-def _interaction(args: argparse.Namespace, stdin: TextIO) -> Dict[str, Any]:
+def interaction(args: argparse.Namespace, stdin: TextIO) -> Dict[str, Any]:
     """How the OAuth sign-in reaches the user: the browser, or the pasted code."""
 
     def prompt(message: str) -> str:

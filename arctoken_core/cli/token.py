@@ -16,13 +16,26 @@ import sys
 from typing import Any, Dict, Optional, Sequence, TextIO, Union
 
 from ..errors import ConfigError
+from ..kinds import KINDS
 from .common import UsageError, add_command, log_to_stderr
 
 __all__ = ["connection_options", "read_secret", "register"]
 
 SECRET_ENV = "ARCTOKEN_PASSWORD"  # noqa: S105 - a variable name
 PROXY_SECRET_ENV = "ARCTOKEN_PROXY_PASSWORD"  # noqa: S105
-CLI_KINDS = ("online", "portal", "server", "apikey", "app")
+CLI_FIELDS = frozenset(
+    ("url", "username", "password", "client_id", "client_secret", "api_key", "expiration")
+    + ("referer", "server_url", "proxy", "proxy_username", "proxy_password", "use_system_proxy")
+    + ("verify", "ca_bundle")
+)
+"""The Connection fields the command line can give."""
+NOT_ON_CLI = ("pro", "iwa")
+"""Kinds the command line leaves out: ArcGIS Pro's own sign-in needs Pro; Windows sign-in
+with the current logon has no password to read."""
+CLI_KINDS = tuple(
+    name for name, row in KINDS.items() if name not in NOT_ON_CLI and set(row.fields) <= CLI_FIELDS
+)
+"""The kinds ``arctoken token`` and ``arctoken login`` offer, from the kind table."""
 SECRET_NAMES = {"app": "client secret", "apikey": "API key"}
 SECRET_FLAGS = ("--password", "--client-secret", "--api-key", "--proxy-password")
 """Flags people try for a secret: each is refused with the right way to give it."""
@@ -69,6 +82,11 @@ def register(commands: Any) -> None:
     _secret_arguments(token)
     _network_arguments(token)
     token.add_argument(
+        "--oob",
+        action="store_true",
+        help="user_oauth without a browser here: print the sign-in URL, paste the code",
+    )
+    token.add_argument(
         "--json",
         action="store_true",
         help="print token, expires (epoch ms, null for a key with no expiry), expires_iso, "
@@ -85,7 +103,7 @@ def _connection_arguments(token: argparse.ArgumentParser) -> None:
     )
     token.add_argument("--url", help="portal or server URL (default https://www.arcgis.com)")
     token.add_argument("--username", help="the account (case-sensitive)")
-    token.add_argument("--client-id", help="the app's client ID (--kind app)")
+    token.add_argument("--client-id", help="the app's client ID (--kind app or user_oauth)")
     token.add_argument("--server-url", help="a federated server to get a token for")
     token.add_argument("--referer", help="referer the token is bound to")
     token.add_argument(
@@ -133,15 +151,16 @@ def _network_arguments(token: argparse.ArgumentParser) -> None:
 def cmd_token(args: argparse.Namespace, stdin: TextIO) -> int:
     """``arctoken token``: sign in once and print the token (or its JSON)."""
     with log_to_stderr(logging.DEBUG if args.verbose else logging.WARNING):
-        return _print_token(args, read_secret(args.kind, args.password_stdin, stdin))
+        return _print_token(args, stdin)
 
 
-def _print_token(args: argparse.Namespace, secret: Optional[str]) -> int:
+def _print_token(args: argparse.Namespace, stdin: TextIO) -> int:
     from ..connection import Connection
     from ..run.generate import expiry_of, issued_document
     from ..run.reporting import local_time
+    from .login import interaction, options_from
 
-    conn = Connection(**connection_options(args, secret))
+    conn = Connection(**options_from(args, stdin), **interaction(args, stdin))
     token = conn.token_info()
     if args.json:
         print(json.dumps(issued_document(conn, token), indent=2))
