@@ -10,16 +10,14 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-import webbrowser
-from typing import TYPE_CHECKING, Any, Dict, Mapping, Optional, TextIO
+from typing import TYPE_CHECKING, Any, Mapping, TextIO
 
 from .. import profiles
 from ..errors import ConfigError
-from ..kinds import PASSWORD_KINDS
 from ..profiles.store import SECRET_FIELDS, SETTINGS
 from ..secrets import Secret
 from .common import add_command, log_to_stderr
-from .token import CLI_KINDS, _network_arguments, connection_options, read_secret
+from .token import CLI_KINDS, _network_arguments, interaction, options_from
 
 if TYPE_CHECKING:
     from ..connection import Connection
@@ -132,41 +130,6 @@ def sign_in_and_save(
         profiles.restore(before)
         raise
     return conn
-
-
-def options_from(args: argparse.Namespace, stdin: TextIO) -> Dict[str, Any]:
-    """Connection keyword arguments from ``arctoken login`` or ``token``'s command line."""
-    if args.kind in PASSWORD_KINDS and not args.username and stdin.isatty():
-        args.username = input("Username: ").strip() or None
-    oauth = args.kind == "user_oauth"
-    secret = None if oauth else read_secret(args.kind, args.password_stdin, stdin)
-    options = connection_options(args, secret)
-    if args.kind == "user_oauth":
-        options.pop("password", None)
-        options.update(username=None, client_id=args.client_id)
-        options.update(oauth_flow="oob" if args.oob else "browser")
-    return options
-
-
-def interaction(args: argparse.Namespace, stdin: TextIO) -> Dict[str, Any]:
-    """How the OAuth sign-in reaches the user: the browser, or the pasted code."""
-
-    def prompt(message: str) -> str:
-        sys.stderr.write(message)
-        sys.stderr.flush()
-        line = stdin.readline()
-        if not line.strip():
-            raise ConfigError("--oob", "no code was pasted; run the login again")
-        return line.strip()
-
-    if args.kind != "user_oauth":
-        return {}
-    return {"prompt": prompt} if args.oob else {"open_browser": _open_browser}
-
-
-def _open_browser(url: str) -> Optional[bool]:
-    """``webbrowser.open``, looked up when called."""
-    return webbrowser.open(url)
 
 
 def cmd_logout(args: argparse.Namespace, stdin: TextIO) -> int:

@@ -16,7 +16,7 @@ import sys
 from typing import Any, Dict, Optional, Sequence, TextIO, Union
 
 from ..errors import ConfigError
-from ..kinds import KINDS
+from ..kinds import KINDS, PASSWORD_KINDS
 from .common import UsageError, add_command, log_to_stderr
 
 __all__ = ["connection_options", "read_secret", "register"]
@@ -158,7 +158,6 @@ def _print_token(args: argparse.Namespace, stdin: TextIO) -> int:
     from ..connection import Connection
     from ..run.generate import expiry_of, issued_document
     from ..run.reporting import local_time
-    from .login import interaction, options_from
 
     conn = Connection(**options_from(args, stdin), **interaction(args, stdin))
     token = conn.token_info()
@@ -214,3 +213,40 @@ def read_secret(kind: str, from_stdin: bool, stdin: TextIO) -> Optional[str]:
         f"no {what} given: use --password-stdin, set {SECRET_ENV}, or run in a "
         "terminal to be prompted",
     )
+
+
+def options_from(args: argparse.Namespace, stdin: TextIO) -> Dict[str, Any]:
+    """Connection keyword arguments from ``arctoken login`` or ``token``'s command line."""
+    if args.kind in PASSWORD_KINDS and not args.username and stdin.isatty():
+        args.username = input("Username: ").strip() or None
+    oauth = args.kind == "user_oauth"
+    secret = None if oauth else read_secret(args.kind, args.password_stdin, stdin)
+    options = connection_options(args, secret)
+    if args.kind == "user_oauth":
+        options.pop("password", None)
+        options.update(username=None, client_id=args.client_id)
+        options.update(oauth_flow="oob" if args.oob else "browser")
+    return options
+
+
+def interaction(args: argparse.Namespace, stdin: TextIO) -> Dict[str, Any]:
+    """How the OAuth sign-in reaches the user: the browser, or the pasted code."""
+
+    def prompt(message: str) -> str:
+        sys.stderr.write(message)
+        sys.stderr.flush()
+        line = stdin.readline()
+        if not line.strip():
+            raise ConfigError("--oob", "no code was pasted; run the login again")
+        return line.strip()
+
+    if args.kind != "user_oauth":
+        return {}
+    return {"prompt": prompt} if args.oob else {"open_browser": _open_browser}
+
+
+def _open_browser(url: str) -> Optional[bool]:
+    """``webbrowser.open``, looked up when called."""
+    import webbrowser
+
+    return webbrowser.open(url)
