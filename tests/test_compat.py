@@ -27,6 +27,7 @@ WIRE_TESTS = [
     "tests/test_transport.py",
     "tests/test_redirects.py",
     "tests/test_urls_origin.py",
+    "tests/test_deadline.py",
     "tests/test_cli.py",
 ]
 

@@ -16,11 +16,13 @@ from urllib.parse import urlsplit
 import requests
 from requests.adapters import HTTPAdapter
 from requests.utils import get_auth_from_url, select_proxy
+from urllib3 import ProxyManager
 
 from .._version import __version__
 from ..errors import ProxyError
 from ..secrets import get_logger, redact
 from ..urls import display_origin, is_loopback
+from .deadline import POOL_CLASSES, Deadline
 from .failures import proxy_407_message
 from .retry import BackoffRetry, Sleep
 from .settings import HttpSettings
@@ -48,34 +50,47 @@ class SettingsAdapter(HTTPAdapter):
         self._settings = settings  # before super().__init__, which makes the pool manager
         super().__init__(max_retries=retry)
 
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        """The pool manager, with the settings' TLS context when there is one."""
-        if self._settings.ssl_context is not None:
-            kwargs["ssl_context"] = self._settings.ssl_context
-        super().init_poolmanager(*args, **kwargs)
-
-    def proxy_manager_for(self, proxy: str, **kwargs: Any) -> Any:
-        """The proxy's pool manager, with the same TLS context for the tunnelled origin."""
-        if self._settings.ssl_context is not None:
-            kwargs["ssl_context"] = self._settings.ssl_context
-        return super().proxy_manager_for(proxy, **kwargs)
-
     def send(  # type: ignore[override]
-        self, request: requests.PreparedRequest, timeout: Any = None, **kwargs: Any
+        self,
+        request: requests.PreparedRequest,
+        stream: bool = False,
+        timeout: Any = None,
+        **kwargs: Any,
     ) -> requests.Response:
-        """Send with the default timeout and the user's TLS choice; urllib3 retries."""
+        """Send with the default timeout and the user's TLS choice; urllib3 retries.
+
+        The whole exchange (every retry, and the body unless ``stream``) has a total
+        deadline (HttpSettings.total_seconds()); past it, a ReadTimeout.
+        """
         if timeout is None:
             timeout = self._settings.timeout
         chosen = self._settings.ca_bundle or (None if self._settings.verify else False)
         if chosen is not None:
             # requests lets REQUESTS_CA_BUNDLE override Session.verify; the user's choice wins
             kwargs["verify"] = chosen
+        with Deadline(self._settings.total_seconds()) as deadline:
+            try:
+                response = self._send(request, timeout, stream, kwargs)
+            except Exception:
+                if not deadline.passed:
+                    raise
+            else:
+                if not deadline.passed:
+                    return response
+                response.close()  # cut short by the deadline: not a reply
+        raise requests.exceptions.ReadTimeout(
+            f"no whole reply within the total deadline of {deadline.seconds:g} s", request=request
+        )
+
+    def _send(
+        self, request: requests.PreparedRequest, timeout: Any, stream: bool, kwargs: Any
+    ) -> requests.Response:
         proxy = select_proxy(request.url or "", kwargs.get("proxies") or {})
         if proxy and _secret_in_clear_to_loopback(request):
             log.info("a password or token to this machine goes direct, not through the proxy")
             kwargs["proxies"], proxy = {}, None
         try:
-            response = super().send(request, timeout=timeout, **kwargs)
+            response = super().send(request, stream=stream, timeout=timeout, **kwargs)
         except requests.exceptions.ProxyError as exc:
             if proxy and "407" in str(exc):  # a CONNECT refused: no headers to read
                 raise ProxyError(proxy_407_message(bool(get_auth_from_url(proxy)[0]))) from None
@@ -84,12 +99,31 @@ class SettingsAdapter(HTTPAdapter):
             schemes = response.headers.get("Proxy-Authenticate", "")
             response.close()
             raise ProxyError(proxy_407_message(bool(get_auth_from_url(proxy)[0]), schemes))
-        if self._settings.web_auth is None:
-            return response
-        resend = super().send  # a web-tier sign-in challenge is answered on this adapter
-        return self._settings.web_auth.answer(
-            response, lambda r: resend(r, timeout=timeout, **kwargs)
-        )
+        if self._settings.web_auth is not None:
+            resend = super().send  # a web-tier sign-in challenge is answered on this adapter
+            response = self._settings.web_auth.answer(
+                response, lambda r: resend(r, timeout=timeout, **kwargs)
+            )
+        if not stream:
+            response.content  # noqa: B018 - read here, under the deadline
+        return response
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        """requests' pool manager: the settings' TLS context, pools that keep the deadline."""
+        if self._settings.ssl_context is not None:
+            kwargs["ssl_context"] = self._settings.ssl_context
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = dict(POOL_CLASSES)
+
+    def proxy_manager_for(self, proxy: str, **kwargs: Any) -> Any:
+        """requests' proxy manager: the same TLS context; an http(s) proxy's pools keep
+        their deadline too."""
+        if self._settings.ssl_context is not None:
+            kwargs["ssl_context"] = self._settings.ssl_context
+        manager = super().proxy_manager_for(proxy, **kwargs)
+        if type(manager) is ProxyManager:
+            manager.pool_classes_by_scheme = dict(POOL_CLASSES)
+        return manager
 
     def proxy_headers(self, proxy: str) -> Dict[str, str]:
         """Basic proxy credentials encoded as UTF-8 (requests' Latin-1 fails on others)."""

@@ -19,6 +19,9 @@ __all__ = ["MAX_TIMEOUT", "HttpSettings", "Timeout", "WebAuth"]
 MAX_TIMEOUT = 86400.0
 """A day: no single HTTP exchange should wait longer (the OS clock overflows at centuries)."""
 
+DEFAULT_DEADLINE = 300.0
+"""Five minutes for one whole exchange unless the timeouts ask for more."""
+
 Timeout = Tuple[float, float]
 
 
@@ -53,6 +56,8 @@ class HttpSettings:
     """For every https connection: the system trust store, a client certificate (tls_store)."""
     web_auth: Optional[WebAuth] = field(default=None, compare=False)
     """Answers a web server's Negotiate/NTLM challenge (Windows sign-in, negotiate)."""
+    deadline: Optional[float] = None
+    """Seconds one whole exchange may take, retries and body included (None: the default)."""
 
     def __post_init__(self) -> None:
         """Refuse timeouts that no socket accepts (NaN, infinity, zero or less, centuries).
@@ -64,6 +69,12 @@ class HttpSettings:
             raise ConfigError(
                 "timeout", f"must be a number of seconds above 0 and at most {MAX_TIMEOUT:g}"
             )
+
+    def total_seconds(self) -> float:
+        """The total deadline: ``deadline``, or 300 s (at least connect + 2 x read timeout)."""
+        if self.deadline is not None and _positive_seconds(self.deadline):
+            return float(self.deadline)
+        return max(DEFAULT_DEADLINE, self.timeout[0] + 2 * self.timeout[1])
 
     def proxy_url(self) -> Optional[str]:
         """The explicit proxy as a URL with its credentials, or None to use no/system proxy."""
