@@ -1,11 +1,15 @@
 """Files that hold tokens or results: written whole or not at all, readable only by the owner.
 
 One function serves the token cache, the token file and Run with Credentials' outcome file.
+Owner-only means mode 0600 on POSIX. On Windows ``chmod`` cannot restrict a file, so it gets
+a protected access list (nothing inherited from its folder) with a single entry: full access
+for its owner (SDDL ``D:P(A;;FA;;;OW)``), set through advapi32 with ctypes.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import sys
@@ -14,6 +18,11 @@ from pathlib import Path
 from typing import Any, Optional, Union
 
 PRIVATE_FILE_MODE = 0o600
+OWNER_ONLY_SDDL = "D:P(A;;FA;;;OW)"
+"""A protected DACL whose one entry gives the file's owner (OWNER RIGHTS) full access."""
+_SDDL_REVISION_1 = 1
+_DACL_SECURITY_INFORMATION = 0x00000004
+_PROTECTED_DACL_SECURITY_INFORMATION = 0x80000000
 
 
 def not_private(
@@ -52,8 +61,8 @@ def write_private(path: Union[str, Path], text: str) -> str:
             stream.write(text)
             stream.flush()
             os.fsync(stream.fileno())
-        os.chmod(temp, PRIVATE_FILE_MODE)
-        os.replace(temp, target)
+        restrict_to_owner(temp)
+        os.replace(temp, target)  # a rename keeps the access list set on the temporary file
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(temp)
@@ -65,3 +74,52 @@ def write_json_private(path: Union[str, Path], data: Any) -> str:
     """:func:`write_private` of ``data`` as indented, key-sorted JSON; return the path."""
     text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     return write_private(path, text)
+
+
+def restrict_to_owner(path: str, platform: Optional[str] = None) -> None:
+    """Make ``path`` readable and writable by its owner only: 0600, or the Windows DACL."""
+    if (platform or sys.platform) == "win32":
+        set_owner_only_dacl(path, _windows_api())
+    else:
+        os.chmod(path, PRIVATE_FILE_MODE)
+
+
+def set_owner_only_dacl(path: str, api: Any) -> None:
+    """Put :data:`OWNER_ONLY_SDDL` on ``path`` through ``api`` (advapi32 and kernel32 calls,
+    see :func:`_windows_api`); OSError when Windows refuses."""
+    import ctypes
+
+    descriptor = ctypes.c_void_p()
+    made = api.ConvertStringSecurityDescriptorToSecurityDescriptorW(
+        OWNER_ONLY_SDDL, _SDDL_REVISION_1, ctypes.byref(descriptor), None
+    )
+    if not made:
+        raise _windows_error(api, "describe an owner-only access list", path)
+    try:
+        flags = ctypes.c_ulong(_DACL_SECURITY_INFORMATION | _PROTECTED_DACL_SECURITY_INFORMATION)
+        if not api.SetFileSecurityW(path, flags, descriptor):
+            raise _windows_error(api, "make the file owner-only", path)
+    finally:
+        api.LocalFree(descriptor)
+
+
+def _windows_error(api: Any, what: str, path: str) -> OSError:
+    code = api.get_last_error()
+    return OSError(errno.EACCES, f"could not {what} (Windows error {code})", path)
+
+
+def _windows_api() -> Any:
+    """The Windows calls :func:`set_owner_only_dacl` makes (only ever built on Windows)."""
+    import ctypes
+    import types
+
+    advapi32 = getattr(ctypes, "WinDLL")("advapi32", use_last_error=True)  # noqa: B009
+    kernel32 = getattr(ctypes, "WinDLL")("kernel32", use_last_error=True)  # noqa: B009
+    return types.SimpleNamespace(
+        ConvertStringSecurityDescriptorToSecurityDescriptorW=(
+            advapi32.ConvertStringSecurityDescriptorToSecurityDescriptorW
+        ),
+        SetFileSecurityW=advapi32.SetFileSecurityW,
+        LocalFree=kernel32.LocalFree,
+        get_last_error=getattr(ctypes, "get_last_error"),  # noqa: B009
+    )
