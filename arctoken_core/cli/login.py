@@ -17,7 +17,7 @@ from ..errors import ConfigError
 from ..profiles.store import SECRET_FIELDS, SETTINGS
 from ..secrets import Secret
 from .common import add_command, log_to_stderr
-from .token import CLI_KINDS, _network_arguments, interaction, options_from
+from .token import CLI_KINDS, interaction, options_from, signin_arguments
 
 if TYPE_CHECKING:
     from ..connection import Connection
@@ -45,8 +45,8 @@ def register(commands: Any) -> None:
         "keyring package). Use it with Connection(profile=NAME) or arctoken run --profile.",
     )
     login.set_defaults(handler=cmd_login)
-    _login_arguments(login)
-    _network_arguments(login)
+    login.add_argument("--profile", required=True, metavar="NAME", help="the profile's name")
+    signin_arguments(login)
     logout = add_command(
         commands,
         "logout",
@@ -64,29 +64,6 @@ def register(commands: Any) -> None:
         description="List the saved profiles: name, kind, URL and user (never a secret).",
     )
     listing.set_defaults(handler=cmd_profiles)
-
-
-def _login_arguments(login: argparse.ArgumentParser) -> None:
-    login.add_argument("--profile", required=True, metavar="NAME", help="the profile's name")
-    login.add_argument(
-        "--kind", choices=LOGIN_KINDS, default="online", help="what to sign in to (default online)"
-    )
-    login.add_argument("--url", help="portal or server URL (default https://www.arcgis.com)")
-    login.add_argument("--username", help="the account (prompted for when missing)")
-    login.add_argument("--client-id", help="the app's client ID (--kind user_oauth or app)")
-    login.add_argument("--server-url", help="a federated server to get tokens for")
-    login.add_argument("--referer", help="referer the tokens are bound to")
-    login.add_argument(
-        "--expiration", type=int, default=60, metavar="MINUTES", help="token lifetime, minutes"
-    )
-    login.add_argument(
-        "--password-stdin", action="store_true", help="read the password from stdin's first line"
-    )
-    login.add_argument(
-        "--oob",
-        action="store_true",
-        help="user_oauth without a browser here: print the sign-in URL, paste the code",
-    )
 
 
 def cmd_login(args: argparse.Namespace, stdin: TextIO) -> int:

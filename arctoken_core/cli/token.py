@@ -78,14 +78,7 @@ def register(commands: Any) -> None:
         "or a prompt; never from a flag.",
     )
     token.set_defaults(handler=cmd_token)
-    _connection_arguments(token)
-    _secret_arguments(token)
-    _network_arguments(token)
-    token.add_argument(
-        "--oob",
-        action="store_true",
-        help="user_oauth without a browser here: print the sign-in URL, paste the code",
-    )
+    signin_arguments(token)
     token.add_argument(
         "--json",
         action="store_true",
@@ -97,12 +90,25 @@ def register(commands: Any) -> None:
     )
 
 
+def signin_arguments(parser: argparse.ArgumentParser) -> None:
+    """What ``token`` and ``login`` both ask for: the connection, the secret's channel, the
+    network, and ``--oob``. One definition, so the two commands cannot drift apart."""
+    _connection_arguments(parser)
+    _secret_arguments(parser)
+    _network_arguments(parser)
+    parser.add_argument(
+        "--oob",
+        action="store_true",
+        help="user_oauth without a browser here: print the sign-in URL, paste the code",
+    )
+
+
 def _connection_arguments(token: argparse.ArgumentParser) -> None:
     token.add_argument(
         "--kind", choices=CLI_KINDS, default="online", help="what to sign in to (default online)"
     )
     token.add_argument("--url", help="portal or server URL (default https://www.arcgis.com)")
-    token.add_argument("--username", help="the account (case-sensitive)")
+    token.add_argument("--username", help="the account (case-sensitive; prompted for when missing)")
     token.add_argument("--client-id", help="the app's client ID (--kind app or user_oauth)")
     token.add_argument("--server-url", help="a federated server to get a token for")
     token.add_argument("--referer", help="referer the token is bound to")
