@@ -17,7 +17,10 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 
 from arctoken_core.clock import ManualClock
 from arctoken_core.connection import Connection
-from arctoken_core.errors import ConfigError, TLSError, TransportError
+from arctoken_core.errors import ConfigError, TLSError
+from arctoken_core.transport.failures import call
+from arctoken_core.transport.session import make_session
+from arctoken_core.transport.settings import HttpSettings
 from arctoken_emulator import Emulator
 from tests.conftest import ALICE, ALICE_PASSWORD, LIFETIME
 from tests.support import TLSFiles
@@ -175,9 +178,10 @@ def test_a_certificate_the_web_tier_does_not_trust_gets_no_token(
 ) -> None:
     cert, key = _pem_files(trustme.CA(), tmp_path, "mallory")
     conn = _pki(front, tls, clock, cert_file=str(cert), key_file=str(key), retries=0)
-    with pytest.raises(TransportError):
+    with pytest.raises(TLSError) as err:
         conn.token()
     assert not any(s.user for s in front.seen)
+    _says_a_client_certificate_is_wanted(str(err.value))
 
 
 def test_without_a_certificate_the_web_tier_lets_nothing_through(
@@ -186,6 +190,24 @@ def test_without_a_certificate_the_web_tier_lets_nothing_through(
     conn = Connection(kind="portal", url=front.url("/portal"), username=ALICE,
                       password=ALICE_PASSWORD, ca_bundle=str(tls.ca_file), clock=clock,
                       retries=0)  # fmt: skip
-    with pytest.raises((TLSError, TransportError)):
+    with pytest.raises(TLSError) as err:
         conn.token()
     assert front.seen == []
+    _says_a_client_certificate_is_wanted(str(err.value))
+
+
+def test_a_get_without_a_certificate_names_the_servers_alert(front: WebTier, tls: TLSFiles) -> None:
+    # a GET sends no body, so TLS 1.3's "certificate required" alert arrives before the
+    # server closes the connection (a POST may find it closed first: see the test above)
+    session = make_session(HttpSettings(ca_bundle=str(tls.ca_file), retries=0))
+    with pytest.raises(TLSError) as err:
+        call(session, "GET", front.url("/portal/sharing/rest/info"), what="info")
+    _says_a_client_certificate_is_wanted(str(err.value))
+    assert "none was sent" in str(err.value)
+
+
+def _says_a_client_certificate_is_wanted(message: str) -> None:
+    """Not the misleading "the server's certificate could not be verified"."""
+    assert "client certificate" in message and "cert_file" in message
+    assert "Client Certificate File" in message
+    assert "could not be verified" not in message and "\n" not in message

@@ -187,6 +187,9 @@ def _tls_message(tls: Optional[ssl.SSLError], exc: BaseException, url: str, what
             f"{what}: {display_origin(url)} did not answer in TLS; is it a plain http port? "
             "Check the URL's scheme and port"
         )
+    client_cert = _client_certificate_message(tls, url, what)
+    if client_cert:
+        return client_cert
     if isinstance(tls, ssl.SSLCertVerificationError):
         why = _VERIFY_CODES.get(tls.verify_code, "certificate verify failed")
     elif tls is not None and tls.reason:
@@ -197,3 +200,48 @@ def _tls_message(tls: Optional[ssl.SSLError], exc: BaseException, url: str, what
         f"{what}: the certificate of {display_origin(url)} could not be verified "
         f"({why}); check the CA bundle setting or the server's certificate"
     )
+
+
+_CLIENT_CERT_ALERTS = {
+    "TLSV13_ALERT_CERTIFICATE_REQUIRED": "none was sent",
+    "SSLV3_ALERT_BAD_CERTIFICATE": "refused the one sent",
+    "SSLV3_ALERT_CERTIFICATE_UNKNOWN": "refused the one sent",
+    "SSLV3_ALERT_UNSUPPORTED_CERTIFICATE": "refused the one sent",
+    "SSLV3_ALERT_CERTIFICATE_EXPIRED": "the one sent has expired",
+    "SSLV3_ALERT_CERTIFICATE_REVOKED": "the one sent is revoked",
+    "TLSV1_ALERT_UNKNOWN_CA": "does not trust the CA of the one sent",
+    "TLSV1_ALERT_ACCESS_DENIED": "refused the one sent",
+}
+"""TLS alerts the SERVER sent about our client certificate (OpenSSL's ``reason``): an alert
+received, never our own check of the server's certificate (that is SSLCertVerificationError)."""
+_MAYBE_CLIENT_CERT = {
+    "SSLV3_ALERT_HANDSHAKE_FAILURE": "refused the TLS handshake",
+    "UNEXPECTED_EOF_WHILE_READING": "closed the TLS connection without a word",
+}
+"""Failures a server that requires a client certificate causes when none is sent (TLS 1.2
+ends the handshake; TLS 1.3 closes the connection), that can also have other causes."""
+_GIVE_CERTIFICATE = (
+    "give your client certificate (cert_file and key_file; in the toolbox, Client Certificate "
+    "File and Client Certificate Key File), issued by a CA the server trusts"
+)
+
+
+def _client_certificate_message(tls: Optional[ssl.SSLError], url: str, what: str) -> str:
+    """The words for a server that asks for a client certificate (PKI), or ``""``."""
+    reason = tls.reason if tls is not None else None
+    if reason in _CLIENT_CERT_ALERTS:
+        return (
+            f"{what}: {display_origin(url)} asks for a client certificate (PKI) and "
+            f"{_CLIENT_CERT_ALERTS[str(reason)]} ({str(reason).lower().replace('_', ' ')}); "
+            f"{_GIVE_CERTIFICATE}"
+        )
+    if isinstance(tls, ssl.SSLEOFError) or reason in _MAYBE_CLIENT_CERT:
+        why = _MAYBE_CLIENT_CERT.get(
+            str(reason), _MAYBE_CLIENT_CERT["UNEXPECTED_EOF_WHILE_READING"]
+        )
+        return (
+            f"{what}: {display_origin(url)} {why}; a server that asks for a client "
+            f"certificate (PKI) does this when it gets none it accepts: {_GIVE_CERTIFICATE}. "
+            "Otherwise check the proxy settings and the server's TLS settings"
+        )
+    return ""
