@@ -153,13 +153,13 @@ def test_a_407_without_credentials_asks_for_them() -> None:
     assert "none were given" in str(err.value)
 
 
-def test_an_ntlm_only_proxy_is_named_for_what_it_wants() -> None:
-    reply = (407, {"Proxy-Authenticate": "NTLM, Negotiate"}, b"")
+def test_a_proxy_wanting_a_sign_in_we_cannot_give_is_named_for_it() -> None:
+    reply = (407, {"Proxy-Authenticate": 'Digest realm="p", nonce="abc"'}, b"")
     with ScriptedServer(default=reply) as proxy:
         conn = _server("http://127.0.0.1:9/arcgis", ManualClock(), proxy=proxy.url, retries=0)
         with pytest.raises(ProxyError) as err:
             conn.token()
-    assert "Windows sign-in" in str(err.value)
+    assert "cannot give (digest, HTTP 407)" in str(err.value) and "NTLM" in str(err.value)
     assert "check the proxy username and password" not in str(err.value)
 
 

@@ -11,14 +11,13 @@ none do). Listens on 127.0.0.1 only.
 
 from __future__ import annotations
 
-import base64
 import http.client
-import http.server
 import ssl
-import threading
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, Optional, Tuple
 from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from tests.windows_login import LoopbackServer, WindowsHandler
 
 Account = Tuple[str, str]
 _FORWARDED = ("Content-Type", "Referer", "X-Esri-Authorization", "User-Agent")
@@ -34,7 +33,7 @@ class Seen:
     sent_credentials: bool = False
 
 
-class WebTier:
+class WebTier(LoopbackServer):
     """The front server: ``accounts`` maps an authenticated identity (certificate CN, or
     ``DOMAIN\\user``) to the emulator account it stands for."""
 
@@ -48,46 +47,23 @@ class WebTier:
         self.backend = urlsplit(backend)
         self.accounts = accounts
         self.windows = windows
-        self.seen: List[Seen] = []
-        self.handshakes = 0
-        self._lock = threading.Lock()
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self.server.daemon_threads = True
-        if tls is not None:
-            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
-        self.port = int(self.server.server_address[1])
+        super().__init__(_handler(self), tls)
         self.root = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
-        self.thread.start()
 
     def url(self, path: str) -> str:
         """The front's URL for a path of the backend (``/portal`` for the portal)."""
         return self.root + path
 
-    def record(self, seen: Seen) -> None:
-        """Keep one request's record (handler threads call this)."""
-        with self._lock:
-            self.seen.append(seen)
-
-    def stop(self) -> None:
-        """Stop serving and close the socket."""
-        self.server.shutdown()
-        self.server.server_close()
-
 
 def _handler(front: WebTier) -> Any:
-    class Handler(http.server.BaseHTTPRequestHandler):
-        """One connection: NTLM signs in the connection, so the user is kept per handler."""
+    class Handler(WindowsHandler):
+        """One connection to the front: a certificate or a Windows login signs it in."""
 
-        protocol_version = "HTTP/1.1"
-        user: Optional[str] = None
-        acceptor: Any = None
-        backend_date: Optional[str] = None
+        owner = front
 
         def _handle(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
-            user = self._windows_user() if front.windows else self._certificate_user()
+            body = self.read_body()
+            user = self.windows_user() if front.windows else self._certificate_user()
             if user is None:
                 front.record(Seen(self.command, self.path, None))
                 return
@@ -107,65 +83,14 @@ def _handler(front: WebTier) -> Any:
                         return str(value)
             return None
 
-        def _windows_user(self) -> Optional[str]:
-            if self.user is not None:
-                return self.user
-            scheme, _, data = (self.headers.get("Authorization") or "").partition(" ")
-            if scheme.lower() not in ("ntlm", "negotiate") or not data:
-                self._challenge(["Negotiate", "NTLM"])
-                return None
-            import spnego
-            from spnego.exceptions import SpnegoError
-
-            if self.acceptor is None:
-                self.acceptor = spnego.server(protocol=scheme.lower())
-            try:
-                out = self.acceptor.step(base64.b64decode(data))
-            except SpnegoError:
-                self.acceptor = None
-                self._challenge(["Negotiate", "NTLM"])
-                return None
-            if not self.acceptor.complete:
-                self._challenge([f"{scheme} {base64.b64encode(out or b'').decode()}"])
-                return None
-            with front._lock:
-                front.handshakes += 1
-            self.user = str(self.acceptor.client_principal)
-            return self.user
-
-        def _challenge(self, values: List[str]) -> None:
-            payload = b"401 Unauthorized: sign in with Windows"
-            self.send_response(401)
-            for value in values:
-                self.send_header("WWW-Authenticate", value)
-            self.send_header("Content-Type", "text/plain")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
         def _forward(self, body: bytes) -> None:
             backend = http.client.HTTPConnection(
                 front.backend.hostname or "127.0.0.1", front.backend.port, timeout=30
             )
             headers = {k: v for k in _FORWARDED if (v := self.headers.get(k))}
             backend.request(self.command, self.path, body=body or None, headers=headers)
-            reply = backend.getresponse()
-            payload = reply.read()
+            self.relay(backend.getresponse(), ("Content-Type",))
             backend.close()
-            self.backend_date = reply.getheader("Date")
-            self.send_response(reply.status)
-            if reply.getheader("Content-Type"):
-                self.send_header("Content-Type", str(reply.getheader("Content-Type")))
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        def date_time_string(self, timestamp: Optional[float] = None) -> str:
-            """The emulator's Date (its clock is the test's), not this machine's."""
-            return self.backend_date or super().date_time_string(timestamp)
-
-        def log_message(self, format: str, *args: object) -> None:
-            return
 
     return Handler
 

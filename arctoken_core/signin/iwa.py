@@ -2,15 +2,15 @@
 
 The Windows login (the current logon, or an explicit ``DOMAIN\\user`` and password) answers
 the web server's Negotiate/NTLM challenge on every connection
-(:mod:`arctoken_core.transport.negotiate`); the portal's ``generateToken`` then issues a token
-for that user, with no password in any form.
+(:mod:`arctoken_core.transport.negotiate`, with :mod:`arctoken_core.transport.logon`); the
+portal's ``generateToken`` then issues a token for that user, with no password in any form.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..transport.negotiate import login_words
+from ..transport.logon import login_words
 from .base import TokenProvider
 from .webtier import provider
 

@@ -18,8 +18,16 @@ from urllib3 import exceptions as u3
 from ..errors import ArcTokenError, ProxyError, TLSError, TransportError
 from ..secrets import redact
 from ..urls import display_origin
+from .logon import header_values, scheme_names
 
-__all__ = ["call", "failure_error", "never_connected", "proxy_407_message", "proxy_message"]
+__all__ = [
+    "call",
+    "failure_error",
+    "never_connected",
+    "proxy_407_message",
+    "proxy_message",
+    "proxy_refused_windows",
+]
 
 _MAX_CHAIN = 12
 
@@ -102,23 +110,35 @@ def proxy_message(exc: Union[BaseException, str], url: str) -> str:
 
 
 def proxy_407_message(credentials_given: bool, schemes: str = "") -> str:
-    """What a 407 means: wrong credentials, none given, or a proxy wanting Windows sign-in.
+    """What a 407 we cannot answer means: wrong credentials, none given, or an unknown scheme.
 
-    ``schemes`` is the proxy's ``Proxy-Authenticate`` header, when there was one to read.
+    ``schemes`` is the proxy's ``Proxy-Authenticate`` header, when there was one to read. A
+    proxy offering NTLM or Negotiate is answered with a Windows login (``proxy_auth``).
     """
-    offered = {part.strip().split(" ")[0].lower() for part in schemes.split(",") if part.strip()}
-    if offered and "basic" not in offered and offered & {"ntlm", "negotiate", "kerberos"}:
+    offered = set(scheme_names(header_values(schemes)))
+    if offered and not offered & {"basic", "ntlm", "negotiate"}:
+        names = ", ".join(sorted(offered))
         return (
-            "the proxy asks for Windows sign-in (NTLM/Negotiate, HTTP 407), which this tool "
-            "cannot give; ask for a proxy that accepts a username and password (Basic), or "
-            "for this host to be let through without the proxy (NO_PROXY)"
+            f"the proxy asks for a kind of sign-in this tool cannot give ({names}, HTTP 407); "
+            "ask for a proxy that accepts Basic, NTLM or Negotiate, or for this host to be "
+            "let through without the proxy (NO_PROXY)"
         )
     if not credentials_given:
         return (
             "the proxy asks for credentials (HTTP 407) and none were given; set the proxy "
-            "username and password (a proxy that wants Windows sign-in is not supported)"
+            "username and password"
         )
     return proxy_message("407", "")
+
+
+def proxy_refused_windows(who: str, reason: str = "") -> str:
+    """The proxy did not take the Windows login ``who`` (NTLM/Negotiate), or none was made."""
+    why = f"could not make one: {reason}" if reason else "HTTP 407"
+    return (
+        f"the proxy refused the Windows login with {who} ({why}); check the proxy username "
+        "(as DOMAIN\\user) and password, or leave both empty to sign in to the proxy with "
+        "your Windows logon"
+    )
 
 
 def _chain(exc: BaseException) -> Iterator[BaseException]:

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import logging
 import time
-from base64 import b64encode
-from typing import Any, Dict, Mapping, Optional
+from typing import Any, Dict, Mapping, Optional, Tuple
 from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
-from requests.utils import get_auth_from_url, select_proxy
+from requests.utils import select_proxy
 from urllib3 import ProxyManager
 
 from .._version import __version__
@@ -24,6 +23,7 @@ from ..secrets import get_logger, redact
 from ..urls import display_origin, is_loopback
 from .deadline import POOL_CLASSES, Deadline
 from .failures import proxy_407_message
+from .proxy_auth import ProxyLogon, TunnelAgain, answer_407, pool_classes
 from .retry import BackoffRetry, Sleep
 from .settings import HttpSettings
 
@@ -48,6 +48,7 @@ class SettingsAdapter(HTTPAdapter):
             sleeper=sleep,
         )
         self._settings = settings  # before super().__init__, which makes the pool manager
+        self._logons: Dict[str, Tuple[ProxyLogon, Dict[str, Any]]] = {}
         super().__init__(max_retries=retry)
 
     def send(  # type: ignore[override]
@@ -89,24 +90,44 @@ class SettingsAdapter(HTTPAdapter):
         if proxy and _secret_in_clear_to_loopback(request):
             log.info("a password or token to this machine goes direct, not through the proxy")
             kwargs["proxies"], proxy = {}, None
+        logon = self._logon(proxy)[0] if proxy else None
+        _proxy_authorization(request, logon)
+        send = super().send
+
+        def resend(again: requests.PreparedRequest) -> requests.Response:
+            """One more leg of a sign-in challenge, on this adapter (its pooled connection)."""
+            return send(again, timeout=timeout, **kwargs)
+
         try:
-            response = super().send(request, stream=stream, timeout=timeout, **kwargs)
+            response = self._send_once(request, timeout, stream, kwargs)
         except requests.exceptions.ProxyError as exc:
-            if proxy and "407" in str(exc):  # a CONNECT refused: no headers to read
-                raise ProxyError(proxy_407_message(bool(get_auth_from_url(proxy)[0]))) from None
+            if logon and "407" in str(exc):  # a CONNECT refused by a pool without our tunnel
+                raise ProxyError(proxy_407_message(bool(logon.username))) from None
             raise
-        if proxy and response.status_code == 407:
-            schemes = response.headers.get("Proxy-Authenticate", "")
-            response.close()
-            raise ProxyError(proxy_407_message(bool(get_auth_from_url(proxy)[0]), schemes))
-        if self._settings.web_auth is not None:
-            resend = super().send  # a web-tier sign-in challenge is answered on this adapter
-            response = self._settings.web_auth.answer(
-                response, lambda r: resend(r, timeout=timeout, **kwargs)
-            )
+        if logon and response.status_code == 407 and _plain_http(request):
+            response = answer_407(logon, response, resend)  # the proxy's own 407 (not tunnelled)
+        if self._settings.web_auth is not None:  # a web server's sign-in challenge
+            response = self._settings.web_auth.answer(response, resend)
         if not stream:
             response.content  # noqa: B018 - read here, under the deadline
         return response
+
+    def _send_once(
+        self, request: requests.PreparedRequest, timeout: Any, stream: bool, kwargs: Any
+    ) -> requests.Response:
+        """requests' send; once more when the proxy closed a CONNECT after asking for Basic."""
+        try:
+            return super().send(request, stream=stream, timeout=timeout, **kwargs)
+        except TunnelAgain:
+            return super().send(request, stream=stream, timeout=timeout, **kwargs)
+
+    def _logon(self, proxy: str) -> Tuple[ProxyLogon, Dict[str, Any]]:
+        """The proxy logon and pool classes for ``proxy``: one per proxy, for the session."""
+        key = proxy if "://" in proxy else "http://" + proxy  # as requests names its manager
+        if key not in self._logons:
+            logon = ProxyLogon(key)
+            self._logons.setdefault(key, (logon, pool_classes(logon)))
+        return self._logons[key]
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         """requests' pool manager: the settings' TLS context, pools that keep the deadline."""
@@ -122,16 +143,33 @@ class SettingsAdapter(HTTPAdapter):
             kwargs["ssl_context"] = self._settings.ssl_context
         manager = super().proxy_manager_for(proxy, **kwargs)
         if type(manager) is ProxyManager:
-            manager.pool_classes_by_scheme = dict(POOL_CLASSES)
+            manager.pool_classes_by_scheme = dict(self._logon(proxy)[1])
         return manager
 
     def proxy_headers(self, proxy: str) -> Dict[str, str]:
-        """Basic proxy credentials encoded as UTF-8 (requests' Latin-1 fails on others)."""
-        username, password = get_auth_from_url(proxy)
-        if not username:
-            return {}
-        pair = f"{username}:{password}".encode()
-        return {"Proxy-Authorization": "Basic " + b64encode(pair).decode("ascii")}
+        """None: the proxy logon (proxy_auth) sends the proxy's credentials, for plain http
+        with the request and for https with the CONNECT, so that a Windows login can replace
+        them (urllib3's pools would put these over any other)."""
+        return {}
+
+
+def _proxy_authorization(request: requests.PreparedRequest, logon: Optional[ProxyLogon]) -> None:
+    """Set the Basic proxy credentials a plain-http request through the proxy goes with.
+
+    Any other request goes without: through a tunnel a header reaches the server itself.
+    """
+    request.headers.pop("Proxy-Authorization", None)
+    preemptive = logon.preemptive() if logon else None
+    if preemptive and _plain_http(request):
+        request.headers["Proxy-Authorization"] = preemptive
+
+
+def _plain_http(request: requests.PreparedRequest) -> bool:
+    """True for an http:// request: through a proxy it is the proxy that answers it.
+
+    An https request's answer, even a 407, comes from the server at the end of the tunnel.
+    """
+    return urlsplit(request.url or "").scheme == "http"
 
 
 def _secret_in_clear_to_loopback(request: requests.PreparedRequest) -> bool:
