@@ -29,6 +29,8 @@ WIRE_TESTS = [
     "tests/test_urls_origin.py",
     "tests/test_deadline.py",
     "tests/test_cli.py",
+    "tests/test_iwa.py",
+    "tests/test_proxy_windows.py",
 ]
 
 
@@ -88,6 +90,7 @@ def test_wire_and_toolbox_tests_pass_on_python_3_9_with_requests_2_27(tmp_path: 
         "pyfakefs",
         "proxy.py",
         "hypothesis",
+        "pyspnego",
     ]
     subprocess.run(install, check=True, timeout=400, capture_output=True)
     version = subprocess.run(

@@ -133,7 +133,11 @@ def _secret_arguments(token: argparse.ArgumentParser) -> None:
 
 def _network_arguments(token: argparse.ArgumentParser) -> None:
     token.add_argument("--proxy", metavar="HOST:PORT", help="proxy for every request")
-    token.add_argument("--proxy-username", help=f"proxy user; password from {PROXY_SECRET_ENV}")
+    token.add_argument(
+        "--proxy-username",
+        help=f"proxy user (DOMAIN\\user for an NTLM/Negotiate proxy; without it, such a proxy "
+        f"gets your Windows logon); password from {PROXY_SECRET_ENV}",
+    )
     token.add_argument(
         "--no-system-proxy",
         action="store_true",

@@ -202,7 +202,10 @@ def connection_params() -> Tuple[ParamSpec, ...]:
             "proxy_username",
             "Proxy Username",
             "GPString",
-            "The username for the proxy, when it asks for one.",
+            "The username for the proxy, when it asks for one. A proxy that asks for Windows "
+            "sign-in (NTLM or Negotiate) gets your Windows logon when this is empty, or give "
+            "DOMAIN\\user and its password; this needs the pyspnego package, which ArcGIS "
+            "Pro's Python ships.",
             category=PROXY,
             field="proxy_username",
         ),
