@@ -126,7 +126,8 @@ class Connection:
         self.open_browser = callable_or_none(open_browser, "open_browser")
         self.prompt = callable_or_none(prompt, "prompt")
         proxy_secret = secret(proxy_password)
-        self.cert_file = cert_file or None
+        self.cert_file, self.key_file = cert_file or None, key_file or None
+        self.cert_password = secret(cert_password)
         values: Dict[str, Any] = dict(
             kind=kind,
             url=url,
@@ -145,7 +146,7 @@ class Connection:
             ca_bundle=ca_bundle,
             cert_file=cert_file,
             key_file=key_file,
-            cert_password=secret(cert_password),
+            cert_password=self.cert_password,
             allow_http_loopback=allow_http_loopback,
         )
         for problem in fields.check(values):

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Dict, Optional
 
 from ..secrets import mask_token
+from ..signin.webtier import certificate_words
+from ..transport.negotiate import login_words
 from .outputs import write_output
 from .reporting import Reporter, SafeReporter, forward_logs, local_time
 
@@ -46,7 +48,12 @@ class IssuedToken:
 
 
 def who(conn: Connection) -> str:
-    """Who signs in, for messages: the user, the app, the key or Pro's user."""
+    """Who signs in, for messages: the user, the app, the key, Pro's user, the certificate or
+    the Windows login."""
+    if conn.row.web_tier == "certificate":
+        return certificate_words(conn.cert_file)
+    if conn.row.web_tier == "windows":
+        return login_words(conn.username)
     if conn.kind == "pro":
         return "ArcGIS Pro's signed-in user"
     if conn.kind == "apikey":

@@ -5,7 +5,8 @@ adaptor in IIS or another server): a request that reaches the portal comes from 
 server already knows. ``generateToken`` then takes no username or password at all; it issues
 a token for that user. The certificate or the Windows login is shown on every connection (see
 :mod:`arctoken_core.transport.tls_store` and :mod:`arctoken_core.transport.negotiate`), so
-the token requests and the data requests that follow all pass the web tier.
+the token requests and the data requests that follow all pass the web tier. Inside ArcGIS Pro,
+Pro signs in instead (:mod:`arctoken_core.signin.pro_webtier`): nothing to install.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from ..tokens.token import Token
 from ..transport.negotiate import negotiate_auth
 from ..transport.tls_store import ClientCertificate, tls_context
 from ..urls import OriginKey
-from .base import FormSignIn, refused, token_from_reply
+from . import pro_webtier
+from .base import FormSignIn, TokenProvider, refused, token_from_reply
 
 if TYPE_CHECKING:
     from ..connection import Connection
@@ -90,8 +92,11 @@ class WebTierProvider(FormSignIn):
         )
 
 
-def provider(conn: Connection, who: str) -> WebTierProvider:
-    """The web-tier sign-in at ``conn``'s portal, through its session (certificate, login)."""
+def provider(conn: Connection, who: str) -> TokenProvider:
+    """The web-tier sign-in at ``conn``'s portal: ArcGIS Pro's own inside Pro, else through
+    the connection's session (which shows the certificate or the Windows login)."""
+    if pro_webtier.pro_signs_in(conn.row, conn.username):
+        return pro_webtier.build(conn, who)
     return WebTierProvider(
         conn.http_session(),
         f"{conn.url}/sharing/rest/generateToken",
@@ -115,17 +120,20 @@ def web_tier_settings(
     ``values`` are the Connection's checked fields. A Windows login is offered only to the
     hosts of ``urls`` (the portal, the server URL) and the ``trusted`` hosts.
 
+    Inside ArcGIS Pro, Pro shows them (it signs in): then only the trust settings are made.
+
     Raises:
         ConfigError: the certificate cannot be read, or Windows sign-in's package is missing.
     """
     client = None
-    if values.get("cert_file"):
+    by_pro = pro_webtier.pro_signs_in(row, values.get("username"))
+    if values.get("cert_file") and not by_pro:
         client = ClientCertificate(
             str(values["cert_file"]), values.get("key_file") or None, values.get("cert_password")
         )
     verify = bool(values.get("verify", True))
     settings: Dict[str, Any] = {"ssl_context": tls_context(verify, values.get("ca_bundle"), client)}
-    if row.web_tier == "windows":
+    if row.web_tier == "windows" and not by_pro:
         hosts = [urlsplit(url).hostname for url in urls if url] + [h for h, _ in trusted]
         names = frozenset(h.lower() for h in hosts if h)
         password: Optional[Secret] = values.get("password")

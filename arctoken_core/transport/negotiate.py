@@ -37,7 +37,8 @@ log = get_logger(__name__)
 
 MISSING = pyspnego_missing(
     "Windows sign-in",
-    "inside ArcGIS Pro, the toolbox uses Pro's own sign-in and needs nothing more",
+    "inside ArcGIS Pro, leave the username empty: Pro then signs in with your Windows logon, "
+    "nothing to install",
 )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Any, Dict, List, Optional
 
-from . import _double
+from . import _double, _portal
 
 DATATYPES: Dict[str, str] = {
     "GPString": "String",
@@ -444,6 +444,36 @@ def GetSigninToken() -> Optional[Dict[str, Any]]:  # noqa: N802 - arcpy's name
     signin = _double.STATE.signin
     answer = signin() if callable(signin) else signin
     return dict(answer) if answer else None
+
+
+def SignInToPortal(  # noqa: N802 - arcpy's name
+    portal_url: str,
+    username: Optional[str] = None,
+    password: Optional[str] = None,
+    cert_file: Optional[str] = None,
+    key_file: Optional[str] = None,
+    token: Optional[str] = None,
+    token_referer: Optional[str] = None,
+    token_expiry: Optional[int] = None,
+) -> Dict[str, Any]:
+    """Sign in to a portal and make it the active one; a dictionary of token, referer, expires.
+
+    Built-in accounts give username and password; PKI a .pfx/.p12 ``cert_file`` (``password``
+    opens it) or a PEM ``cert_file`` and ``key_file``; IWA nothing (the current Windows logon);
+    or an existing ``token``. The sign-in is real (see :mod:`arcpy._portal`); a failure raises
+    RuntimeError.
+    """
+    state = _double.STATE
+    state.portal_signins.append(
+        {"url": portal_url, "username": username, "cert_file": cert_file, "key_file": key_file}
+    )
+    if token:
+        answer: Dict[str, Any] = {"token": token, "referer": token_referer, "expires": token_expiry}
+    else:
+        answer = _portal.sign_in(portal_url, username, password, cert_file, key_file,
+                                 referer=state.portal_referer, trust=state.trusted_ca)  # fmt: skip
+    state.signin, state.active_portal_url = dict(answer), portal_url
+    return answer
 
 
 def GetActivePortalURL() -> str:  # noqa: N802 - arcpy's name

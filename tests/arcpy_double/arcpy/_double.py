@@ -27,6 +27,13 @@ class State:
     progressor: List[Tuple[str, Tuple[Any, ...]]] = field(default_factory=list)
     """(function name, arguments) of every progressor call."""
     signin_calls: int = 0
+    portal_signins: List[Dict[str, Any]] = field(default_factory=list)
+    """The arguments of every ``SignInToPortal`` call (no password)."""
+    portal_referer: str = "https://pro.example.invalid/"
+    """The referer ArcGIS Pro asks its tokens for."""
+    trusted_ca: Optional[str] = None
+    """The CA file ArcGIS Pro trusts for https (as Pro trusts the Windows store); None: the
+    system's default CAs."""
     cancel: Union[bool, Callable[[], bool]] = False
     """Whether the user has pressed Cancel (or a callable answering it, looked at each time)."""
 

@@ -1,0 +1,216 @@
+"""PKI and Windows sign-in in the toolbox, inside ArcGIS Pro: Pro's own ``SignInToPortal``.
+
+The arcpy double's ``SignInToPortal`` signs in for real at a web tier (tests/webtier_server.py)
+in front of the emulator's portal: with the client certificate over real TLS, or with a real
+NTLM handshake as the current Windows logon. The toolbox's own code must take neither the
+certificate nor the Windows login path (so it needs neither cryptography nor pyspnego): the
+tripwires below fail the test if it does.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Iterator
+
+import pytest
+import trustme
+
+from arctoken_core.clock import ManualClock
+from arctoken_emulator import Emulator
+from tests.conftest import ALICE, ALICE_PASSWORD, LIFETIME, assert_no_secret
+from tests.support import TLSFiles
+from tests.test_pki import PFX_PASSWORD, _pem_files, _pfx
+from tests.test_toolbox_run import _outcome, _run, _script, _tool, use_token
+from tests.toolbox_support import (  # noqa: F401 - fixtures
+    arcpy_fixture,
+    everything_shown,
+    messages,
+    toolbox_fixture,
+)
+from tests.webtier_server import WebTier, client_cert_context
+
+PKI = "ArcGIS Enterprise portal (PKI certificate)"
+IWA = "ArcGIS Enterprise portal (Windows sign-in)"
+WINDOWS_USER = "CORP\\bob"
+
+
+@pytest.fixture(autouse=True)
+def no_own_web_tier_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tripwires: inside Pro, our code neither loads a certificate nor answers NTLM itself."""
+    from arctoken_core.signin import webtier
+    from arctoken_core.transport import tls_store
+
+    def tripped(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the requests-based web-tier path ran inside ArcGIS Pro")
+
+    monkeypatch.setattr(tls_store, "load_client_certificate", tripped)
+    monkeypatch.setattr(webtier, "negotiate_auth", tripped)
+    monkeypatch.setattr(webtier.WebTierProvider, "fetch", tripped)
+
+
+@pytest.fixture
+def client_ca() -> trustme.CA:
+    """The CA the PKI web tier trusts for client certificates."""
+    return trustme.CA()
+
+
+@pytest.fixture
+def pki_front(
+    emu: Emulator, tls: TLSFiles, client_ca: trustme.CA, arcpy: ModuleType
+) -> Iterator[WebTier]:
+    """A PKI web tier for the emulator's portal (bob's certificate is alice); Pro trusts it."""
+    context = client_cert_context(str(tls.cert_file), client_ca.cert_pem.bytes())
+    server = WebTier(emu.portal_url, {"bob": (ALICE, ALICE_PASSWORD)}, tls=context)
+    arcpy._double.STATE.trusted_ca = str(tls.ca_file)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def iwa_front(emu: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[WebTier]:
+    """An IWA web tier for the emulator's portal; this Windows logon is CORP\\bob (alice)."""
+    users = tmp_path / "ntlm-users"
+    users.write_text("CORP:bob:Windows-Pa55!\n")
+    monkeypatch.setenv("NTLM_USER_FILE", str(users))
+    server = WebTier(emu.portal_url, {WINDOWS_USER: (ALICE, ALICE_PASSWORD)}, windows=True)
+    yield server
+    server.stop()
+
+
+def _community(emu: Emulator) -> str:
+    return f"{emu.portal_url}/sharing/rest/community/self"
+
+
+def _user_of(emu: Emulator, token: str, referer: str) -> Any:
+    """Whom the portal takes ``token`` for (sent straight to the emulator's portal)."""
+    return use_token(_community(emu), token, referer).get("username")
+
+
+def test_a_pem_certificate_signs_in_through_pro(
+    toolbox: ModuleType,
+    arcpy: ModuleType,
+    emu: Emulator,
+    pki_front: WebTier,
+    client_ca: trustme.CA,
+    clock: ManualClock,
+    tmp_path: Path,
+) -> None:
+    cert, key = _pem_files(client_ca, tmp_path)
+    tool = _tool(toolbox, clock).set(
+        connection_type=PKI, url=pki_front.url("/portal"), cert_file=str(cert), key_file=str(key)
+    )
+    tool.run()
+    state = arcpy._double.STATE
+    assert [s["cert_file"] for s in state.portal_signins] == [str(cert)]
+    assert tool.output("token") == state.signin["token"]
+    assert tool.output("token_referer") == state.portal_referer
+    assert _user_of(emu, tool.output("token"), state.portal_referer) == ALICE
+    assert [s.user for s in pki_front.seen] == ["bob"], "only Pro's sign-in reached the web tier"
+
+
+def test_a_pfx_certificate_keeps_a_long_script_signed_in(
+    toolbox: ModuleType,
+    arcpy: ModuleType,
+    emu: Emulator,
+    pki_front: WebTier,
+    client_ca: trustme.CA,
+    clock: ManualClock,
+    tmp_path: Path,
+) -> None:
+    pfx = _pfx(client_ca, tmp_path)
+    rounds = 12
+    args = {"rounds": rounds, "step": LIFETIME / 4, "service": _community(emu)}
+    tool = _run(toolbox, emu, clock, tmp_path, connection_type=PKI,
+                url=pki_front.url("/portal"), username=None, password=None, cert_file=str(pfx),
+                cert_password=PFX_PASSWORD, script_file=_script(tmp_path, TOKEN_SCRIPT),
+                script_arguments=json.dumps(args))  # fmt: skip
+    tool.run()
+    outcome = _outcome(tmp_path)
+    assert outcome["status"] == "succeeded", outcome["error"]
+    assert outcome["result"]["seen"] == [ALICE] * rounds
+    assert outcome["result"]["tokens"] >= 3 and outcome["token_refreshes"] >= 2
+    assert len(arcpy._double.STATE.portal_signins) == outcome["result"]["tokens"]
+    assert all(s.user == "bob" for s in pki_front.seen)
+    for shown in (everything_shown(), (tmp_path / "outcome.json").read_text()):
+        assert_no_secret(shown)
+        assert PFX_PASSWORD not in shown
+
+
+TOKEN_SCRIPT = '''
+import requests
+
+def main(ctx):
+    """Use a token valid now, round after round, across several token lifetimes."""
+    seen, tokens = [], set()
+    for _ in range(ctx.args["rounds"]):
+        token = ctx.token()
+        tokens.add(token)
+        headers = {"X-Esri-Authorization": "Bearer " + token, "Referer": ctx.referer}
+        reply = requests.get(ctx.args["service"], params={"f": "json"}, headers=headers)
+        seen.append(reply.json().get("username"))
+        ctx.sleep(ctx.args["step"])
+    return {"seen": seen, "tokens": len(tokens)}
+'''
+
+
+def test_the_windows_logon_signs_in_through_pro(
+    toolbox: ModuleType, arcpy: ModuleType, emu: Emulator, iwa_front: WebTier, clock: ManualClock
+) -> None:
+    tool = _tool(toolbox, clock).set(connection_type=IWA, url=iwa_front.url("/portal"))
+    tool.run()
+    state = arcpy._double.STATE
+    assert state.portal_signins == [
+        {"url": iwa_front.url("/portal"), "username": None, "cert_file": None, "key_file": None}
+    ]
+    assert iwa_front.handshakes == 1
+    assert {s.user for s in iwa_front.seen if s.user} == {WINDOWS_USER}
+    assert _user_of(emu, tool.output("token"), state.portal_referer) == ALICE
+    assert "your Windows logon" in " ".join(messages("message"))
+
+
+def test_a_certificate_the_web_tier_refuses_is_one_clear_error(
+    toolbox: ModuleType,
+    arcpy: ModuleType,
+    pki_front: WebTier,
+    clock: ManualClock,
+    tmp_path: Path,
+) -> None:
+    cert, key = _pem_files(trustme.CA(), tmp_path, "mallory")
+    tool = _tool(toolbox, clock).set(
+        connection_type=PKI, url=pki_front.url("/portal"), cert_file=str(cert), key_file=str(key)
+    )
+    with pytest.raises(arcpy.ExecuteError) as caught:
+        tool.run()
+    _one_clear_line(str(caught.value), "mallory.pem")
+    assert not any(s.user for s in pki_front.seen)
+
+
+def test_a_wrong_pfx_password_is_one_clear_error(
+    toolbox: ModuleType,
+    arcpy: ModuleType,
+    pki_front: WebTier,
+    client_ca: trustme.CA,
+    clock: ManualClock,
+    tmp_path: Path,
+) -> None:
+    pfx = _pfx(client_ca, tmp_path)
+    tool = _tool(toolbox, clock).set(
+        connection_type=PKI,
+        url=pki_front.url("/portal"),
+        cert_file=str(pfx),
+        cert_password="not-the-Pa55word",
+    )
+    with pytest.raises(arcpy.ExecuteError) as caught:
+        tool.run()
+    _one_clear_line(str(caught.value), "bob.pfx")
+    assert pki_front.seen == []
+    assert "not-the-Pa55word" not in everything_shown()
+
+
+def _one_clear_line(text: str, certificate: str) -> None:
+    assert text.startswith("Client Certificate File: ArcGIS Pro could not sign in")
+    assert certificate in text and "Client Certificate Password" in text
+    assert "\n" not in text and "Traceback" not in text
+    assert messages("error") == [text]
