@@ -18,19 +18,13 @@ from arctoken_core.connection import Connection
 from arctoken_core.errors import AuthenticationError, ConfigError
 from arctoken_emulator import Emulator
 from tests.conftest import ALICE, ALICE_PASSWORD, LIFETIME
-from tests.webtier_server import WebTier
-
-WINDOWS_USER = "CORP\\bob"
-WINDOWS_PASSWORD = "Windows-Pa55!"
+from tests.webtier_server import WINDOWS_PASSWORD, WINDOWS_USER, WebTier, iwa_front
 
 
 @pytest.fixture
 def front(emu: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[WebTier]:
     """An IWA web tier for the emulator's portal: CORP\\bob is alice's portal account."""
-    users = tmp_path / "ntlm-users"
-    users.write_text(f"CORP:bob:{WINDOWS_PASSWORD}\n")
-    monkeypatch.setenv("NTLM_USER_FILE", str(users))
-    server = WebTier(emu.portal_url, {WINDOWS_USER: (ALICE, ALICE_PASSWORD)}, windows=True)
+    server = iwa_front(emu.portal_url, tmp_path / "ntlm-users", monkeypatch)
     yield server
     server.stop()
 

@@ -24,7 +24,7 @@ from arctoken_core.transport.settings import HttpSettings
 from arctoken_emulator import Emulator
 from tests.conftest import ALICE, ALICE_PASSWORD, LIFETIME
 from tests.support import TLSFiles
-from tests.webtier_server import WebTier, client_cert_context
+from tests.webtier_server import WebTier, pki_front
 
 PFX_PASSWORD = "pfx-Pa55word!"
 
@@ -38,8 +38,7 @@ def client_ca() -> trustme.CA:
 @pytest.fixture
 def front(emu: Emulator, tls: TLSFiles, client_ca: trustme.CA) -> Iterator[WebTier]:
     """A PKI web tier for the emulator's portal: the certificate of 'bob' is alice's account."""
-    context = client_cert_context(str(tls.cert_file), client_ca.cert_pem.bytes())
-    server = WebTier(emu.portal_url, {"bob": (ALICE, ALICE_PASSWORD)}, tls=context)
+    server = pki_front(emu.portal_url, str(tls.cert_file), client_ca.cert_pem.bytes())
     yield server
     server.stop()
 

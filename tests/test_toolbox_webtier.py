@@ -19,7 +19,7 @@ import trustme
 
 from arctoken_core.clock import ManualClock
 from arctoken_emulator import Emulator
-from tests.conftest import ALICE, ALICE_PASSWORD, LIFETIME, assert_no_secret
+from tests.conftest import ALICE, LIFETIME, assert_no_secret
 from tests.support import TLSFiles
 from tests.test_pki import PFX_PASSWORD, _pem_files, _pfx
 from tests.test_toolbox_run import _outcome, _run, _script, _tool, use_token
@@ -29,11 +29,10 @@ from tests.toolbox_support import (  # noqa: F401 - fixtures
     messages,
     toolbox_fixture,
 )
-from tests.webtier_server import WebTier, client_cert_context
+from tests.webtier_server import WINDOWS_USER, WebTier, iwa_front, pki_front
 
 PKI = "ArcGIS Enterprise portal (PKI certificate)"
 IWA = "ArcGIS Enterprise portal (Windows sign-in)"
-WINDOWS_USER = "CORP\\bob"
 
 
 @pytest.fixture(autouse=True)
@@ -56,25 +55,23 @@ def client_ca() -> trustme.CA:
     return trustme.CA()
 
 
-@pytest.fixture
-def pki_front(
+@pytest.fixture(name="pki_front")
+def pki_front_fixture(
     emu: Emulator, tls: TLSFiles, client_ca: trustme.CA, arcpy: ModuleType
 ) -> Iterator[WebTier]:
     """A PKI web tier for the emulator's portal (bob's certificate is alice); Pro trusts it."""
-    context = client_cert_context(str(tls.cert_file), client_ca.cert_pem.bytes())
-    server = WebTier(emu.portal_url, {"bob": (ALICE, ALICE_PASSWORD)}, tls=context)
+    server = pki_front(emu.portal_url, str(tls.cert_file), client_ca.cert_pem.bytes())
     arcpy._double.STATE.trusted_ca = str(tls.ca_file)
     yield server
     server.stop()
 
 
-@pytest.fixture
-def iwa_front(emu: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[WebTier]:
+@pytest.fixture(name="iwa_front")
+def iwa_front_fixture(
+    emu: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[WebTier]:
     """An IWA web tier for the emulator's portal; this Windows logon is CORP\\bob (alice)."""
-    users = tmp_path / "ntlm-users"
-    users.write_text("CORP:bob:Windows-Pa55!\n")
-    monkeypatch.setenv("NTLM_USER_FILE", str(users))
-    server = WebTier(emu.portal_url, {WINDOWS_USER: (ALICE, ALICE_PASSWORD)}, windows=True)
+    server = iwa_front(emu.portal_url, tmp_path / "ntlm-users", monkeypatch)
     yield server
     server.stop()
 

@@ -112,3 +112,25 @@ def client_cert_context(server_cert_pem: str, client_ca_pem: bytes) -> ssl.SSLCo
     context.verify_mode = ssl.CERT_REQUIRED
     context.load_verify_locations(cadata=client_ca_pem.decode())
     return context
+
+
+WINDOWS_USER = "CORP\\bob"
+WINDOWS_PASSWORD = "Windows-Pa55!"
+
+
+def pki_front(backend: str, server_cert: str, client_ca_pem: bytes) -> WebTier:
+    """A PKI web tier for ``backend`` (the emulator's portal): bob's certificate is alice."""
+    from tests.conftest import ALICE, ALICE_PASSWORD
+
+    context = client_cert_context(server_cert, client_ca_pem)
+    return WebTier(backend, {"bob": (ALICE, ALICE_PASSWORD)}, tls=context)
+
+
+def iwa_front(backend: str, users_file: Any, monkeypatch: Any) -> WebTier:
+    """An IWA web tier for ``backend``: the Windows account CORP\\bob (written to
+    ``users_file``, pyspnego's ``NTLM_USER_FILE``, for acceptor and clients) is alice."""
+    from tests.conftest import ALICE, ALICE_PASSWORD
+
+    users_file.write_text(f"CORP:bob:{WINDOWS_PASSWORD}\n")
+    monkeypatch.setenv("NTLM_USER_FILE", str(users_file))
+    return WebTier(backend, {WINDOWS_USER: (ALICE, ALICE_PASSWORD)}, windows=True)

@@ -30,6 +30,8 @@ LOGIN_EXAMPLES = """\
       --client-id MyAppId        (signs in in the browser; --oob without one)
   arctoken login --profile gis --kind portal --url https://gis.example.com/portal \\
       --username analyst         (prompts for the password)
+  arctoken login --profile card --kind pki --url https://gis.example.com/portal \\
+      --cert-file me.pfx         (prompts for its password; the keyring keeps it)
   arctoken run --profile work -- python my_script.py"""
 
 
@@ -40,9 +42,10 @@ def register(commands: Any) -> None:
         "login",
         LOGIN_EXAMPLES,
         help="sign in once and save a profile",
-        description="Sign in and save the connection as a named profile: settings in your "
-        "config folder, the password or OAuth refresh token in the OS keyring (needs the "
-        "keyring package). Use it with Connection(profile=NAME) or arctoken run --profile.",
+        description="Sign in and save the connection as a named profile: settings (and a "
+        "client certificate's path) in your config folder, the password, certificate password "
+        "or OAuth refresh token in the OS keyring (needs the keyring package). Use it with "
+        "Connection(profile=NAME) or arctoken run --profile.",
     )
     login.set_defaults(handler=cmd_login)
     login.add_argument("--profile", required=True, metavar="NAME", help="the profile's name")

@@ -1,8 +1,8 @@
 """``arctoken token``: sign in once and print a token (or its JSON) on stdout.
 
-The password (client secret, API key) comes from ``--password-stdin``, the
-``ARCTOKEN_PASSWORD`` environment variable or a prompt: never from a flag, where other users
-of the machine and the shell history would see it.
+The password (client secret, API key, certificate password) comes from ``--password-stdin``,
+the ``ARCTOKEN_PASSWORD`` environment variable or a prompt: never from a flag, where other
+users of the machine and the shell history would see it.
 """
 
 from __future__ import annotations
@@ -15,30 +15,43 @@ import os
 import sys
 from typing import Any, Dict, Optional, Sequence, TextIO, Union
 
-from ..errors import ConfigError
-from ..kinds import KINDS, PASSWORD_KINDS
+from ..errors import ArcTokenError, ConfigError
+from ..kinds import KINDS
+from ..transport.tls_store import is_pkcs12
 from .common import UsageError, add_command, log_to_stderr
 
-__all__ = ["connection_options", "read_secret", "register"]
+__all__ = ["connection_options", "flag_error", "read_secret", "register"]
 
 SECRET_ENV = "ARCTOKEN_PASSWORD"  # noqa: S105 - a variable name
 PROXY_SECRET_ENV = "ARCTOKEN_PROXY_PASSWORD"  # noqa: S105
 CLI_FIELDS = frozenset(
     ("url", "username", "password", "client_id", "client_secret", "api_key", "expiration")
     + ("referer", "server_url", "proxy", "proxy_username", "proxy_password", "use_system_proxy")
-    + ("verify", "ca_bundle")
+    + ("verify", "ca_bundle", "cert_file", "key_file", "cert_password")
 )
 """The Connection fields the command line can give."""
-NOT_ON_CLI = ("pro", "iwa")
-"""Kinds the command line leaves out: ArcGIS Pro's own sign-in needs Pro; Windows sign-in
-with the current logon has no password to read."""
+NOT_ON_CLI = ("pro",)
+"""Kinds the command line leaves out: ArcGIS Pro's own sign-in needs Pro."""
 CLI_KINDS = tuple(
     name for name, row in KINDS.items() if name not in NOT_ON_CLI and set(row.fields) <= CLI_FIELDS
 )
 """The kinds ``arctoken token`` and ``arctoken login`` offer, from the kind table."""
-SECRET_NAMES = {"app": "client secret", "apikey": "API key"}
-SECRET_FLAGS = ("--password", "--client-secret", "--api-key", "--proxy-password")
+SECRET_NAMES = {"app": "client secret", "apikey": "API key", "pki": "certificate password"}
+SECRET_FLAGS = (
+    "--password",
+    "--client-secret",
+    "--api-key",
+    "--proxy-password",
+    "--cert-password",
+    "--key-password",
+)
 """Flags people try for a secret: each is refused with the right way to give it."""
+FIELD_FLAGS = {
+    "cert_file": "--cert-file",
+    "key_file": "--key-file",
+    "cert_password": f"certificate password (give it with --password-stdin or {SECRET_ENV})",
+}
+"""Connection fields whose errors the command line names by its own flag."""
 
 EXAMPLES = f"""\
   arctoken token --kind portal --url https://gis.example.com/portal --username analyst
@@ -46,7 +59,11 @@ EXAMPLES = f"""\
   echo "$PASSWORD" | arctoken token --kind server --url https://gis.example.com/arcgis \\
       --username analyst --password-stdin --json
   {SECRET_ENV}=... arctoken token --kind app --client-id MyAppId
-  TOKEN=$(arctoken token --kind apikey --password-stdin < key.txt)"""
+  TOKEN=$(arctoken token --kind apikey --password-stdin < key.txt)
+  arctoken token --kind pki --url https://gis.example.com/portal --cert-file me.pfx
+      (prompts for the certificate's password; a PEM: --cert-file me.pem --key-file me.key)
+  arctoken token --kind iwa --url https://gis.example.com/portal
+      (your Windows logon; or --username DOMAIN\\user and its password; needs pyspnego)"""
 
 
 class _RefuseSecretFlag(argparse.Action):
@@ -73,9 +90,9 @@ def register(commands: Any) -> None:
         "token",
         EXAMPLES,
         help="print a token",
-        description="Sign in and print a token. The password (or the app's client secret, or "
-        f"the API key) comes from --password-stdin, the {SECRET_ENV} environment variable, "
-        "or a prompt; never from a flag.",
+        description="Sign in and print a token. The password (or the app's client secret, "
+        "the API key, the certificate's password) comes from --password-stdin, the "
+        f"{SECRET_ENV} environment variable, or a prompt; never from a flag.",
     )
     token.set_defaults(handler=cmd_token)
     signin_arguments(token)
@@ -108,8 +125,20 @@ def _connection_arguments(token: argparse.ArgumentParser) -> None:
         "--kind", choices=CLI_KINDS, default="online", help="what to sign in to (default online)"
     )
     token.add_argument("--url", help="portal or server URL (default https://www.arcgis.com)")
-    token.add_argument("--username", help="the account (case-sensitive; prompted for when missing)")
+    token.add_argument(
+        "--username",
+        help="the account (case-sensitive; prompted for when missing); --kind iwa: "
+        "DOMAIN\\user, or none for your Windows logon",
+    )
     token.add_argument("--client-id", help="the app's client ID (--kind app or user_oauth)")
+    token.add_argument(
+        "--cert-file",
+        metavar="FILE",
+        help="--kind pki: your client certificate, .pfx/.p12 (needs cryptography) or .pem",
+    )
+    token.add_argument(
+        "--key-file", metavar="FILE", help="--kind pki: the .pem key, if not in --cert-file"
+    )
     token.add_argument("--server-url", help="a federated server to get a token for")
     token.add_argument("--referer", help="referer the token is bound to")
     token.add_argument(
@@ -125,7 +154,8 @@ def _secret_arguments(token: argparse.ArgumentParser) -> None:
     token.add_argument(
         "--password-stdin",
         action="store_true",
-        help="read the password (or secret, or key) from the first line of stdin",
+        help="read the password (or secret, key, certificate password) from the first line "
+        "of stdin",
     )
     for flag in SECRET_FLAGS:
         token.add_argument(flag, action=_RefuseSecretFlag, nargs="?", help=argparse.SUPPRESS)
@@ -201,13 +231,24 @@ def connection_options(args: argparse.Namespace, secret: Optional[str]) -> Dict[
         options.update(client_id=args.client_id, client_secret=secret)
     elif args.kind == "apikey":
         options.update(api_key=secret)
+    elif args.kind == "pki":
+        options.update(cert_file=_path(args.cert_file), key_file=_path(args.key_file))
+        options.update(cert_password=secret)
     else:
         options.update(username=args.username, password=secret)
     return options
 
 
-def read_secret(kind: str, from_stdin: bool, stdin: TextIO) -> Optional[str]:
-    """The password (client secret, API key) from stdin, the environment or a prompt."""
+def _path(path: Optional[str]) -> Optional[str]:
+    """A file given on the command line, as an absolute path (a saved profile keeps it)."""
+    return os.path.abspath(path) if path else None
+
+
+def read_secret(
+    kind: str, from_stdin: bool, stdin: TextIO, optional: bool = False
+) -> Optional[str]:
+    """The password (client secret, API key, certificate password) from stdin, the
+    environment or a prompt; an ``optional`` one is only read when given (None otherwise)."""
     what = SECRET_NAMES.get(kind, "password")
     if from_stdin:
         line = stdin.readline().rstrip("\r\n")
@@ -216,8 +257,10 @@ def read_secret(kind: str, from_stdin: bool, stdin: TextIO) -> Optional[str]:
         return line
     if os.environ.get(SECRET_ENV):
         return os.environ[SECRET_ENV]
+    if optional:
+        return None
     if stdin.isatty():
-        return getpass.getpass(f"{what.capitalize()}: ")
+        return getpass.getpass(f"{what.capitalize()}: ") or None
     raise ConfigError(
         "password",
         f"no {what} given: use --password-stdin, set {SECRET_ENV}, or run in a "
@@ -227,16 +270,36 @@ def read_secret(kind: str, from_stdin: bool, stdin: TextIO) -> Optional[str]:
 
 def options_from(args: argparse.Namespace, stdin: TextIO) -> Dict[str, Any]:
     """Connection keyword arguments from ``arctoken login`` or ``token``'s command line."""
-    if args.kind in PASSWORD_KINDS and not args.username and stdin.isatty():
+    required = dict(KINDS[args.kind].required)
+    if "username" in required and not args.username and stdin.isatty():
         args.username = input("Username: ").strip() or None
-    oauth = args.kind == "user_oauth"
-    secret = None if oauth else read_secret(args.kind, args.password_stdin, stdin)
+    secret = None
+    if _takes_secret(args):
+        secret = read_secret(args.kind, args.password_stdin, stdin, _secret_optional(args))
     options = connection_options(args, secret)
     if args.kind == "user_oauth":
         options.pop("password", None)
         options.update(username=None, client_id=args.client_id)
         options.update(oauth_flow="oob" if args.oob else "browser")
     return options
+
+
+def _takes_secret(args: argparse.Namespace) -> bool:
+    """OAuth signs in on the portal's page; Windows sign-in without a username is the logon."""
+    return args.kind != "user_oauth" and not (args.kind == "iwa" and not args.username)
+
+
+def _secret_optional(args: argparse.Namespace) -> bool:
+    """A PEM certificate's key may be unencrypted: its password is read only when given."""
+    return args.kind == "pki" and not (args.cert_file and is_pkcs12(args.cert_file))
+
+
+def flag_error(exc: ArcTokenError) -> ArcTokenError:
+    """``exc`` naming the command line's flag instead of the Connection field, where the two
+    differ (``cert_file`` is ``--cert-file``)."""
+    if isinstance(exc, ConfigError) and exc.field in FIELD_FLAGS:
+        return type(exc)(FIELD_FLAGS[exc.field], exc.reason)
+    return exc
 
 
 def interaction(args: argparse.Namespace, stdin: TextIO) -> Dict[str, Any]:

@@ -2,7 +2,8 @@
 
 ``%APPDATA%\\arctoken\\profiles.json`` on Windows, ``$XDG_CONFIG_HOME/arctoken/profiles.json``
 (default ``~/.config``) elsewhere; ``ARCTOKEN_CONFIG_DIR`` names another folder. The file
-holds kinds, URLs, usernames, client IDs and network settings, and never a secret: those are
+holds kinds, URLs, usernames, client IDs, network settings and the paths of client
+certificates, and never a secret (a certificate's password included): those are
 refused here, so no caller can put one in by mistake.
 """
 
@@ -41,12 +42,14 @@ SETTINGS = (
     "use_system_proxy",
     "verify",
     "ca_bundle",
+    "cert_file",
+    "key_file",
     "oauth_flow",
 )
 """The Connection keyword arguments a profile saves in its file."""
 STORED = "secrets"
 """The file's list of which secret fields the keyring holds for a profile (names only)."""
-SECRET_FIELDS = ("password", "client_secret", "api_key", "proxy_password")
+SECRET_FIELDS = ("password", "client_secret", "api_key", "proxy_password", "cert_password")
 """The Connection keyword arguments a profile keeps in the OS keyring instead."""
 CONFIG_ENV = "ARCTOKEN_CONFIG_DIR"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")

@@ -149,8 +149,9 @@ def _load_pkcs12(context: ssl.SSLContext, client: ClientCertificate) -> None:
             "key as PEM files",
         ) from None
     password = client.password.reveal().encode() if client.password else None
+    data = _read(client.cert_file)  # its ConfigError is a ValueError too: read it first
     try:
-        key, cert, extra = pkcs12.load_key_and_certificates(_read(client.cert_file), password)
+        key, cert, extra = pkcs12.load_key_and_certificates(data, password)
     except ValueError:
         raise ConfigError(
             "cert_password",
