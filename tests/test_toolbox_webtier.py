@@ -10,6 +10,7 @@ tripwires below fail the test if it does.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Iterator
@@ -22,8 +23,9 @@ from arctoken_emulator import Emulator
 from tests.conftest import ALICE, LIFETIME, assert_no_secret
 from tests.support import TLSFiles
 from tests.test_pki import PFX_PASSWORD, _pem_files, _pfx
-from tests.test_toolbox_run import _outcome, _run, _script, _tool, use_token
+from tests.test_toolbox_run import _outcome, _script, _tool, use_token
 from tests.toolbox_support import (  # noqa: F401 - fixtures
+    ProTool,
     arcpy_fixture,
     everything_shown,
     messages,
@@ -85,7 +87,26 @@ def _user_of(emu: Emulator, token: str, referer: str) -> Any:
     return use_token(_community(emu), token, referer).get("username")
 
 
-def test_a_pem_certificate_signs_in_through_pro(
+@dataclass
+class ProPki:
+    """ArcGIS Pro (the double) with the toolbox loaded, and a PKI web tier for its portal."""
+
+    toolbox: ModuleType
+    arcpy: ModuleType
+    emu: Emulator
+    front: WebTier
+    ca: trustme.CA
+    clock: ManualClock
+    folder: Path
+
+    def tool(self, name: str = "GenerateToken", **values: Any) -> ProTool:
+        """A tool with connection type PKI for the web tier's portal, and ``values``."""
+        url = self.front.url("/portal")
+        return _tool(self.toolbox, self.clock, name).set(connection_type=PKI, url=url, **values)
+
+
+@pytest.fixture
+def pro(
     toolbox: ModuleType,
     arcpy: ModuleType,
     emu: Emulator,
@@ -93,44 +114,43 @@ def test_a_pem_certificate_signs_in_through_pro(
     client_ca: trustme.CA,
     clock: ManualClock,
     tmp_path: Path,
-) -> None:
-    cert, key = _pem_files(client_ca, tmp_path)
-    tool = _tool(toolbox, clock).set(
-        connection_type=PKI, url=pki_front.url("/portal"), cert_file=str(cert), key_file=str(key)
-    )
+) -> ProPki:
+    """The scene of the PKI tests."""
+    return ProPki(toolbox, arcpy, emu, pki_front, client_ca, clock, tmp_path)
+
+
+def test_a_pem_certificate_signs_in_through_pro(pro: ProPki) -> None:
+    cert, key = _pem_files(pro.ca, pro.folder)
+    tool = pro.tool(cert_file=str(cert), key_file=str(key))
     tool.run()
-    state = arcpy._double.STATE
+    state = pro.arcpy._double.STATE
     assert [s["cert_file"] for s in state.portal_signins] == [str(cert)]
     assert tool.output("token") == state.signin["token"]
     assert tool.output("token_referer") == state.portal_referer
-    assert _user_of(emu, tool.output("token"), state.portal_referer) == ALICE
-    assert [s.user for s in pki_front.seen] == ["bob"], "only Pro's sign-in reached the web tier"
+    assert _user_of(pro.emu, tool.output("token"), state.portal_referer) == ALICE
+    assert [s.user for s in pro.front.seen] == ["bob"], "only Pro's sign-in reached the web tier"
 
 
-def test_a_pfx_certificate_keeps_a_long_script_signed_in(
-    toolbox: ModuleType,
-    arcpy: ModuleType,
-    emu: Emulator,
-    pki_front: WebTier,
-    client_ca: trustme.CA,
-    clock: ManualClock,
-    tmp_path: Path,
-) -> None:
-    pfx = _pfx(client_ca, tmp_path)
+def test_a_pfx_certificate_keeps_a_long_script_signed_in(pro: ProPki) -> None:
+    folder = pro.folder
     rounds = 12
-    args = {"rounds": rounds, "step": LIFETIME / 4, "service": _community(emu)}
-    tool = _run(toolbox, emu, clock, tmp_path, connection_type=PKI,
-                url=pki_front.url("/portal"), username=None, password=None, cert_file=str(pfx),
-                cert_password=PFX_PASSWORD, script_file=_script(tmp_path, TOKEN_SCRIPT),
-                script_arguments=json.dumps(args))  # fmt: skip
+    args = {"rounds": rounds, "step": LIFETIME / 4, "service": _community(pro.emu)}
+    tool = pro.tool(
+        "RunWithCredentials",
+        cert_file=str(_pfx(pro.ca, folder)),
+        cert_password=PFX_PASSWORD,
+        script_file=_script(folder, TOKEN_SCRIPT),
+        script_arguments=json.dumps(args),
+        output_file=str(folder / "outcome.json"),
+    )
     tool.run()
-    outcome = _outcome(tmp_path)
+    outcome = _outcome(folder)
     assert outcome["status"] == "succeeded", outcome["error"]
     assert outcome["result"]["seen"] == [ALICE] * rounds
     assert outcome["result"]["tokens"] >= 3 and outcome["token_refreshes"] >= 2
-    assert len(arcpy._double.STATE.portal_signins) == outcome["result"]["tokens"]
-    assert all(s.user == "bob" for s in pki_front.seen)
-    for shown in (everything_shown(), (tmp_path / "outcome.json").read_text()):
+    assert len(pro.arcpy._double.STATE.portal_signins) == outcome["result"]["tokens"]
+    assert all(s.user == "bob" for s in pro.front.seen)
+    for shown in (everything_shown(), (folder / "outcome.json").read_text()):
         assert_no_secret(shown)
         assert PFX_PASSWORD not in shown
 
@@ -167,46 +187,26 @@ def test_the_windows_logon_signs_in_through_pro(
     assert "your Windows logon" in " ".join(messages("message"))
 
 
-def test_a_certificate_the_web_tier_refuses_is_one_clear_error(
-    toolbox: ModuleType,
-    arcpy: ModuleType,
-    pki_front: WebTier,
-    clock: ManualClock,
-    tmp_path: Path,
-) -> None:
-    cert, key = _pem_files(trustme.CA(), tmp_path, "mallory")
-    tool = _tool(toolbox, clock).set(
-        connection_type=PKI, url=pki_front.url("/portal"), cert_file=str(cert), key_file=str(key)
-    )
-    with pytest.raises(arcpy.ExecuteError) as caught:
-        tool.run()
-    _one_clear_line(str(caught.value), "mallory.pem")
-    assert not any(s.user for s in pki_front.seen)
+def test_a_certificate_the_web_tier_refuses_is_one_clear_error(pro: ProPki) -> None:
+    cert, key = _pem_files(trustme.CA(), pro.folder, "mallory")
+    tool = pro.tool(cert_file=str(cert), key_file=str(key))
+    _fails_on_the_certificate(pro, tool, "mallory.pem")
+    assert not any(s.user for s in pro.front.seen)
 
 
-def test_a_wrong_pfx_password_is_one_clear_error(
-    toolbox: ModuleType,
-    arcpy: ModuleType,
-    pki_front: WebTier,
-    client_ca: trustme.CA,
-    clock: ManualClock,
-    tmp_path: Path,
-) -> None:
-    pfx = _pfx(client_ca, tmp_path)
-    tool = _tool(toolbox, clock).set(
-        connection_type=PKI,
-        url=pki_front.url("/portal"),
-        cert_file=str(pfx),
-        cert_password="not-the-Pa55word",
-    )
-    with pytest.raises(arcpy.ExecuteError) as caught:
-        tool.run()
-    _one_clear_line(str(caught.value), "bob.pfx")
-    assert pki_front.seen == []
+def test_a_wrong_pfx_password_is_one_clear_error(pro: ProPki) -> None:
+    pfx = _pfx(pro.ca, pro.folder)
+    tool = pro.tool(cert_file=str(pfx), cert_password="not-the-Pa55word")
+    _fails_on_the_certificate(pro, tool, "bob.pfx")
+    assert pro.front.seen == []
     assert "not-the-Pa55word" not in everything_shown()
 
 
-def _one_clear_line(text: str, certificate: str) -> None:
+def _fails_on_the_certificate(pro: ProPki, tool: ProTool, certificate: str) -> None:
+    """The run fails with one clear line on Client Certificate File."""
+    with pytest.raises(pro.arcpy.ExecuteError) as caught:
+        tool.run()
+    text = str(caught.value)
     assert text.startswith("Client Certificate File: ArcGIS Pro could not sign in")
     assert certificate in text and "Client Certificate Password" in text
     assert "\n" not in text and "Traceback" not in text
