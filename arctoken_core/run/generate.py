@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Dict, Optional
 
 from ..secrets import mask_token
 from ..signin.webtier import certificate_words
-from ..transport.negotiate import login_words
+from ..transport.logon import login_words
 from .outputs import write_output
 from .reporting import Reporter, SafeReporter, forward_logs, local_time
 
