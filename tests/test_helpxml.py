@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import html
+import struct
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import List
@@ -150,3 +152,24 @@ def test_usage_says_where_the_token_file_goes_and_how_to_read_it_back() -> None:
     assert all(len(item) < 400 for item in toolspec.GENERATE_TOKEN.usage)  # short, as Esri's
     run_usage = " ".join(toolspec.RUN_WITH_CREDENTIALS.usage)
     assert "status cancelled" in run_usage
+
+
+@pytest.mark.parametrize("name", sorted(TOOL_FILES))
+def test_each_tool_has_its_illustration_embedded_as_pro_keeps_one(name: str) -> None:
+    """The picture sits in Binary/Thumbnail as a PictureX PNG, rendered from its drawing."""
+    spec = TOOL_FILES[name]
+    data = _root(name).find("Binary/Thumbnail/Data")
+    assert data is not None and data.attrib == {"EsriPropertyType": "PictureX"}
+    picture = base64.b64decode(data.text or "", validate=True)
+    png = Path(helpxml.illustration_path(spec))
+    assert picture == png.read_bytes()
+    assert picture[:8] == b"\x89PNG\r\n\x1a\n" and picture[12:16] == b"IHDR"
+    width, height = struct.unpack(">II", picture[16:24])
+    drawing = ET.parse(png.with_suffix(".svg")).getroot()
+    assert (width, height) == (int(drawing.attrib["width"]), int(drawing.attrib["height"]))
+    title = drawing.findtext("{http://www.w3.org/2000/svg}title") or ""
+    assert title.startswith(spec.label + ":"), "the drawing names its tool"
+
+
+def test_the_toolbox_file_has_no_tool_illustration() -> None:
+    assert _root("ArcTokenTools.pyt.xml").find("Binary") is None

@@ -3,8 +3,12 @@
 ArcGIS Pro reads a Python toolbox's help from XML files beside the .pyt:
 ``ArcTokenTools.pyt.xml`` for the toolbox and ``ArcTokenTools.<Tool>.pyt.xml`` for each tool,
 in the metadata format Pro itself writes (``<metadata>`` with ``<Esri>``, ``<tool>`` with
-``<parameters>``, ``<summary>``, ``<usage>`` and ``<scriptExamples>``, and ``<dataIdInfo>``).
+``<parameters>``, ``<summary>``, ``<usage>`` and ``<scriptExamples>``, ``<dataIdInfo>``, and
+the tool's illustration as a ``<Binary><Thumbnail>`` picture, base64 as Pro embeds one).
 Rich text inside those elements is HTML stored as escaped text, as Pro stores it.
+
+Each illustration is drawn as ``illustrations/<Tool>.svg`` and rendered to the PNG beside it
+(``rsvg-convert -f png -o Tool.png Tool.svg``); the PNG is what the help embeds.
 
 The output is deterministic (no dates), so a test can insist that the committed files match
 the parameters. Regenerate them with::
@@ -15,6 +19,7 @@ the parameters. Regenerate them with::
 from __future__ import annotations
 
 import argparse
+import base64
 import html
 import os
 import sys
@@ -39,6 +44,8 @@ TOOLBOX_FILE_STEM = "ArcTokenTools"
 PYT_FOLDER = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 """The folder of ArcTokenTools.pyt, where ArcGIS Pro looks for the help files."""
 HEADER = '<?xml version="1.0" encoding="UTF-8"?>\n'
+ILLUSTRATIONS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "illustrations")
+"""Where each tool's illustration is kept: ``<Tool>.svg`` drawn, ``<Tool>.png`` rendered."""
 
 
 def _rich(*paragraphs: str) -> str:
@@ -126,6 +133,19 @@ def _param(parent: ET.Element, spec: ParamSpec) -> None:
     _sub(param, "pythonReference", python_reference(spec))
 
 
+def illustration_path(tool: ToolSpec) -> str:
+    """The PNG that illustrates ``tool`` in its help."""
+    return os.path.join(ILLUSTRATIONS, f"{tool.name}.png")
+
+
+def _illustration(root: ET.Element, tool: ToolSpec) -> None:
+    """Embed the tool's picture where Pro keeps an illustration (Binary/Thumbnail, PictureX)."""
+    with open(illustration_path(tool), "rb") as stream:
+        picture = base64.b64encode(stream.read()).decode("ascii")
+    thumbnail = _sub(_sub(root, "Binary"), "Thumbnail")
+    _sub(thumbnail, "Data", picture, EsriPropertyType="PictureX")
+
+
 def tool_xml(tool: ToolSpec, toolbox: ToolboxSpec = TOOLBOX) -> ET.Element:
     """The metadata element of one tool."""
     root = _metadata_root()
@@ -143,6 +163,7 @@ def tool_xml(tool: ToolSpec, toolbox: ToolboxSpec = TOOLBOX) -> ET.Element:
         _sub(example, "code", sample.code)
     _data_id(root, tool.label, tool.keywords, _rich(tool.summary))
     _tail(root, "ArcToolbox Tool")
+    _illustration(root, tool)
     return root
 
 
