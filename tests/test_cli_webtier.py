@@ -104,6 +104,20 @@ def test_a_missing_or_unreadable_certificate_names_cert_file(
     assert err.startswith("arctoken: error: --cert-file: ") and "cannot be read" in err
 
 
+def test_a_mistyped_certificate_is_named_before_any_password_is_asked(tmp_path: Path) -> None:
+    """No password at hand (no stdin, no variable): the missing file is still what is said."""
+    pem = tmp_path / "me.pem"
+    pem.write_text("not read: the key file is wrong first\n")
+    url = "https://127.0.0.1:1/portal"
+    for flags, named in (
+        (["--cert-file", str(tmp_path / "me.pfx")], "--cert-file"),
+        (["--cert-file", str(pem), "--key-file", str(tmp_path / "me.key")], "--key-file"),
+    ):
+        code, out, err = run_cli(["token", "--kind", "pki", "--url", url, *flags], stdin="")
+        assert code == 2 and out == "" and one_error_line(err)
+        assert err.startswith(f"arctoken: error: {named}: cannot be read"), err
+
+
 def test_a_certificate_password_is_never_a_flag(tmp_path: Path) -> None:
     args = ["token", "--kind", "pki", "--url", "https://gis.example.com/portal"]
     code, out, err = run_cli([*args, "--cert-file", "me.pfx", "--cert-password", "s3cret-Pa55"])

@@ -274,6 +274,7 @@ def options_from(args: argparse.Namespace, stdin: TextIO) -> Dict[str, Any]:
     if "username" in required and not args.username and stdin.isatty():
         args.username = input("Username: ").strip() or None
     secret = None
+    _check_readable(args)
     if _takes_secret(args):
         secret = read_secret(args.kind, args.password_stdin, stdin, _secret_optional(args))
     options = connection_options(args, secret)
@@ -282,6 +283,19 @@ def options_from(args: argparse.Namespace, stdin: TextIO) -> Dict[str, Any]:
         options.update(username=None, client_id=args.client_id)
         options.update(oauth_flow="oob" if args.oob else "browser")
     return options
+
+
+def _check_readable(args: argparse.Namespace) -> None:
+    """A mistyped --cert-file or --key-file is said before any password is asked for it."""
+    for flag, path in (("--cert-file", args.cert_file), ("--key-file", args.key_file)):
+        if not path:
+            continue
+        try:
+            with open(path, "rb"):
+                pass
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+            raise ConfigError(flag, f"cannot be read ({reason}); check the path") from None
 
 
 def _takes_secret(args: argparse.Namespace) -> bool:
