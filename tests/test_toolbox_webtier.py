@@ -2,9 +2,9 @@
 
 The arcpy double's ``SignInToPortal`` signs in for real at a web tier (tests/webtier_server.py)
 in front of the emulator's portal: with the client certificate over real TLS, or with a real
-NTLM handshake as the current Windows logon. The toolbox's own code must take neither the
-certificate nor the Windows login path (so it needs neither cryptography nor pyspnego): the
-tripwires below fail the test if it does.
+NTLM handshake as the current Windows logon. The token always comes from Pro (the tripwire
+below fails a test if our own sign-in runs); our own data requests show the certificate or
+login too where this Python can, and without cryptography or pyspnego the token still comes.
 """
 
 from __future__ import annotations
@@ -38,17 +38,31 @@ IWA = "ArcGIS Enterprise portal (Windows sign-in)"
 
 
 @pytest.fixture(autouse=True)
-def no_own_web_tier_path(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tripwires: inside Pro, our code neither loads a certificate nor answers NTLM itself."""
+def no_own_web_tier_signin(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tripwire: inside Pro, the token never comes from our own web-tier sign-in."""
+    from arctoken_core.signin import webtier
+
+    def tripped(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the requests-based web-tier sign-in ran inside ArcGIS Pro")
+
+    monkeypatch.setattr(webtier.WebTierProvider, "fetch", tripped)
+
+
+def _without(monkeypatch: pytest.MonkeyPatch, package: str) -> None:
+    """Our code as if ``package`` were not installed (Pro's own sign-in, the double's, keeps
+    it: Pro does not use this Python's packages); what needs it then must not run."""
     from arctoken_core.signin import webtier
     from arctoken_core.transport import tls_store
 
     def tripped(*args: Any, **kwargs: Any) -> Any:
-        raise AssertionError("the requests-based web-tier path ran inside ArcGIS Pro")
+        raise AssertionError(f"code that needs {package} ran without it")
 
-    monkeypatch.setattr(tls_store, "load_client_certificate", tripped)
-    monkeypatch.setattr(webtier, "negotiate_auth", tripped)
-    monkeypatch.setattr(webtier.WebTierProvider, "fetch", tripped)
+    if package == "cryptography":
+        monkeypatch.setattr(webtier, "_have_cryptography", lambda: False)
+        monkeypatch.setattr(tls_store, "load_client_certificate", tripped)
+    else:
+        monkeypatch.setattr(webtier, "have_pyspnego", lambda: False)
+        monkeypatch.setattr(webtier, "negotiate_auth", tripped)
 
 
 @pytest.fixture
@@ -187,6 +201,40 @@ def test_the_windows_logon_signs_in_through_pro(
     assert "your Windows logon" in " ".join(messages("message"))
 
 
+def test_requests_to_the_portal_answer_the_windows_challenge_too(
+    toolbox: ModuleType, iwa_front: WebTier, clock: ManualClock, tmp_path: Path
+) -> None:
+    service = iwa_front.url("/portal/sharing/rest/community/self")
+    tool = _tool(toolbox, clock, "RunWithCredentials").set(
+        connection_type=IWA,
+        url=iwa_front.url("/portal"),
+        script_file=_script(tmp_path, PORTAL_SCRIPT),
+        script_arguments=json.dumps({"service": service}),
+        output_file=str(tmp_path / "outcome.json"),
+    )
+    tool.run()
+    outcome = _outcome(tmp_path)
+    assert outcome["status"] == "succeeded", outcome["error"]
+    assert outcome["result"] == ALICE
+    paths = [(s.path.split("?")[0], s.user) for s in iwa_front.seen]
+    assert ("/portal/sharing/rest/community/self", WINDOWS_USER) in paths
+
+
+def test_without_pyspnego_pro_still_signs_in_with_the_windows_logon(
+    toolbox: ModuleType,
+    arcpy: ModuleType,
+    emu: Emulator,
+    iwa_front: WebTier,
+    clock: ManualClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _without(monkeypatch, "spnego")
+    tool = _tool(toolbox, clock).set(connection_type=IWA, url=iwa_front.url("/portal"))
+    tool.run()
+    assert _user_of(emu, tool.output("token"), arcpy._double.STATE.portal_referer) == ALICE
+    assert not messages("error")
+
+
 def test_a_certificate_the_web_tier_refuses_is_one_clear_error(pro: ProPki) -> None:
     cert, key = _pem_files(trustme.CA(), pro.folder, "mallory")
     tool = pro.tool(cert_file=str(cert), key_file=str(key))
@@ -197,9 +245,56 @@ def test_a_certificate_the_web_tier_refuses_is_one_clear_error(pro: ProPki) -> N
 def test_a_wrong_pfx_password_is_one_clear_error(pro: ProPki) -> None:
     pfx = _pfx(pro.ca, pro.folder)
     tool = pro.tool(cert_file=str(pfx), cert_password="not-the-Pa55word")
-    _fails_on_the_certificate(pro, tool, "bob.pfx")
+    with pytest.raises(pro.arcpy.ExecuteError) as caught:
+        tool.run()
+    text = str(caught.value)
+    assert text.startswith("Client Certificate Password: ") and "\n" not in text
+    assert messages("error") == [text]
     assert pro.front.seen == []
     assert "not-the-Pa55word" not in everything_shown()
+
+
+def test_without_cryptography_pro_still_opens_the_pfx(
+    pro: ProPki, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pro reads the .pfx itself: a wrong password is then Pro's refusal, in one line."""
+    _without(monkeypatch, "cryptography")
+    pfx = _pfx(pro.ca, pro.folder)
+    _fails_on_the_certificate(
+        pro, pro.tool(cert_file=str(pfx), cert_password="wrong-Pa55"), "bob.pfx"
+    )
+    tool = pro.tool(cert_file=str(pfx), cert_password=PFX_PASSWORD)
+    tool.run()
+    assert _user_of(pro.emu, tool.output("token"), pro.arcpy._double.STATE.portal_referer) == ALICE
+
+
+def test_requests_to_the_portal_show_the_certificate_too(pro: ProPki) -> None:
+    """A web tier asks every request for the certificate: a REST call from a script run with
+    the toolbox passes it, not only Pro's sign-in."""
+    cert, key = _pem_files(pro.ca, pro.folder)
+    service = pro.front.url("/portal/sharing/rest/community/self")
+    tool = pro.tool(
+        "RunWithCredentials",
+        cert_file=str(cert),
+        key_file=str(key),
+        script_file=_script(pro.folder, PORTAL_SCRIPT),
+        script_arguments=json.dumps({"service": service}),
+        output_file=str(pro.folder / "outcome.json"),
+        ca_bundle=pro.arcpy._double.STATE.trusted_ca,
+    )
+    tool.run()
+    outcome = _outcome(pro.folder)
+    assert outcome["status"] == "succeeded", outcome["error"]
+    assert outcome["result"] == ALICE
+    paths = [(s.path.split("?")[0], s.user) for s in pro.front.seen]
+    assert ("/portal/sharing/rest/community/self", "bob") in paths
+
+
+PORTAL_SCRIPT = '''
+def main(ctx):
+    """Ask the portal, through its web tier, whom the token is for."""
+    return ctx.request_json("GET", ctx.args["service"]).get("username")
+'''
 
 
 def _fails_on_the_certificate(pro: ProPki, tool: ProTool, certificate: str) -> None:

@@ -4,8 +4,9 @@ Inside ArcGIS Pro (wherever ``arcpy`` imports), a portal behind a web tier is si
 Pro itself: ``SignInToPortal(url, password=<certificate password>, cert_file=..., key_file=...)``
 for a client certificate, ``SignInToPortal(url)`` for the current Windows logon (Pro takes no
 Windows username). ``GetSigninToken`` then gives the token, and near its expiry Pro is asked to
-sign in again. Nothing is installed: neither ``cryptography`` nor ``pyspnego`` is imported, and
-this package reads no certificate itself. An explicit ``DOMAIN\\user`` for Windows sign-in is
+sign in again. Nothing needs installing for the token. A web tier asks every request, not
+only the sign-in, for the certificate or login, so our own requests show them too where this
+Python can (see ``webtier.web_tier_settings``). An explicit ``DOMAIN\\user`` for Windows sign-in is
 not something Pro can do, so it keeps the requests-based path (which needs ``pyspnego``).
 """
 

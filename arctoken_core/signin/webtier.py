@@ -21,8 +21,9 @@ from ..clock import Clock
 from ..errors import ArcGISServiceError, AuthenticationError
 from ..secrets import Secret, get_logger, mask_token
 from ..tokens.token import Token
+from ..transport.logon import have_pyspnego
 from ..transport.negotiate import negotiate_auth
-from ..transport.tls_store import ClientCertificate, tls_context
+from ..transport.tls_store import ClientCertificate, is_pkcs12, tls_context
 from ..urls import OriginKey
 from . import pro_webtier
 from .base import FormSignIn, TokenProvider, refused, token_from_reply
@@ -120,25 +121,61 @@ def web_tier_settings(
     ``values`` are the Connection's checked fields. A Windows login is offered only to the
     hosts of ``urls`` (the portal, the server URL) and the ``trusted`` hosts.
 
-    Inside ArcGIS Pro, Pro shows them (it signs in): then only the trust settings are made.
+    Inside ArcGIS Pro, Pro signs in (and needs nothing installed); our own requests then show
+    the certificate or the login too where this Python can (a PEM always, a .pfx with
+    ``cryptography``, a Windows login with ``pyspnego``: Pro ships both), since a web tier
+    asks every request for them, not only the sign-in.
 
     Raises:
         ConfigError: the certificate cannot be read, or Windows sign-in's package is missing.
     """
-    client = None
     by_pro = pro_webtier.pro_signs_in(row, values.get("username"))
-    if values.get("cert_file") and not by_pro:
-        client = ClientCertificate(
-            str(values["cert_file"]), values.get("key_file") or None, values.get("cert_password")
-        )
+    client = _client_certificate(values, by_pro)
     verify = bool(values.get("verify", True))
     settings: Dict[str, Any] = {"ssl_context": tls_context(verify, values.get("ca_bundle"), client)}
-    if row.web_tier == "windows" and not by_pro:
+    if row.web_tier == "windows" and _own_windows_login(by_pro):
         hosts = [urlsplit(url).hostname for url in urls if url] + [h for h, _ in trusted]
         names = frozenset(h.lower() for h in hosts if h)
         password: Optional[Secret] = values.get("password")
         settings["web_auth"] = negotiate_auth(names, values.get("username") or None, password)
     return settings
+
+
+def _client_certificate(values: Dict[str, Any], by_pro: bool) -> Optional[ClientCertificate]:
+    """The certificate our requests show, if any; inside Pro, a .pfx only with cryptography."""
+    cert_file = values.get("cert_file")
+    if not cert_file:
+        return None
+    if by_pro and is_pkcs12(str(cert_file)) and not _have_cryptography():
+        log.info(
+            "ArcGIS Pro signs in with %s; this Python cannot read it (no 'cryptography'), so "
+            "requests outside Pro's sign-in carry only the token",
+            certificate_words(str(cert_file)),
+        )
+        return None
+    return ClientCertificate(
+        str(cert_file), values.get("key_file") or None, values.get("cert_password")
+    )
+
+
+def _own_windows_login(by_pro: bool) -> bool:
+    """Whether our requests answer a Windows challenge: always outside Pro, inside with pyspnego."""
+    if by_pro and not have_pyspnego():
+        log.info(
+            "ArcGIS Pro signs in with your Windows logon; without 'pyspnego' here, requests "
+            "outside Pro's sign-in carry only the token"
+        )
+        return False
+    return True
+
+
+def _have_cryptography() -> bool:
+    """True when ``cryptography`` (optional: only .pfx files need it) can be imported."""
+    try:
+        import cryptography  # noqa: F401, PLC0415 - optional
+    except ImportError:
+        return False
+    return True
 
 
 def certificate_words(cert_file: Optional[str]) -> str:
