@@ -86,6 +86,25 @@ def test_without_keyring_saving_says_what_to_install(
     assert not profiles_file().exists()
 
 
+@pytest.mark.parametrize("backend", ["plaintext", "null"])
+def test_a_keyring_that_would_not_protect_the_secret_is_refused(
+    emu: Emulator, keyring_folder: Path, backend: str
+) -> None:
+    """keyring's own pick on Linux without a Secret Service, once keyrings.alt is installed."""
+    import keyring
+    from keyring.backends.null import Keyring as NullKeyring
+    from keyrings.alt.file import PlaintextKeyring
+
+    plain = PlaintextKeyring()
+    plain.file_path = str(keyring_folder / "user-data" / "keyring_pass.cfg")
+    keyring.set_keyring(plain if backend == "plaintext" else NullKeyring())  # type: ignore[no-untyped-call]
+    with pytest.raises(ConfigError, match="no secret is saved to it") as err:
+        _save_portal(emu)
+    assert err.value.field == "keyring" and "Secret Service" in str(err.value)
+    assert "\n" not in str(err.value)
+    assert not (keyring_folder / "user-data").exists() and not profiles_file().exists()
+
+
 def test_a_secret_never_reaches_the_profiles_file(keyring_folder: Path) -> None:
     with pytest.raises(ConfigError, match="never saved in a plain file"):
         profiles.store.write_all({"x": {"kind": "portal", "password": "pw-in-a-file"}})

@@ -2,7 +2,10 @@
 
 Windows Credential Manager, the macOS Keychain or a Secret Service on Linux; ArcGIS Pro ships
 ``keyring``. Nothing secret is ever written anywhere else: without ``keyring`` (or without a
-working keyring backend) saving a secret fails with a message saying what to install.
+working keyring backend) saving a secret fails with a message saying what to install. Nor is
+a secret handed to a backend that keeps it in a plain file or drops it (keyrings.alt's
+``PlaintextKeyring``, which keyring picks on a Linux machine without a Secret Service once
+keyrings.alt is installed, and the null backend).
 """
 
 from __future__ import annotations
@@ -13,7 +16,15 @@ from typing import Optional
 from ..errors import ConfigError
 from ..secrets import redact, register_secret
 
-__all__ = ["SERVICE_PREFIX", "delete_secret", "get_secret", "keyring_module", "set_secret"]
+__all__ = [
+    "SERVICE_PREFIX",
+    "UNPROTECTED",
+    "delete_secret",
+    "get_secret",
+    "keyring_module",
+    "protected_keyring",
+    "set_secret",
+]
 
 SERVICE_PREFIX = "arctoken:"
 """Keyring service of profile NAME: ``arctoken:NAME``; the entry's user is the field name."""
@@ -33,6 +44,33 @@ def keyring_module() -> ModuleType:
     return keyring
 
 
+UNPROTECTED = {
+    ("keyrings.alt.file", "PlaintextKeyring"): "keeps secrets in a plain file",
+    ("keyring.backends.null", "Keyring"): "keeps nothing",
+}
+"""Backends (module, class) that do not protect a secret, and what they do with it instead."""
+
+
+def protected_keyring() -> ModuleType:
+    """``keyring``, once its backend is one that protects secrets; ConfigError otherwise.
+
+    Only the exact classes in ``UNPROTECTED`` are refused: a backend built on one of them
+    (a subclass, such as the test suite's keyring in a test folder) is its author's choice.
+    """
+    keyring = keyring_module()
+    backend = keyring.get_keyring()
+    what = UNPROTECTED.get((type(backend).__module__, type(backend).__name__))
+    if what:
+        raise ConfigError(
+            "keyring",
+            f"the keyring backend here ({type(backend).__module__}.{type(backend).__name__}) "
+            f"{what}, so no secret is saved to it: on Linux run a Secret Service (GNOME Keyring "
+            "or KWallet), or choose a protecting backend (keyring --list-backends, then set "
+            "PYTHON_KEYRING_BACKEND)",
+        )
+    return keyring
+
+
 def get_secret(profile: str, field: str) -> Optional[str]:
     """The secret ``field`` of ``profile`` (None when none is stored)."""
     keyring = keyring_module()
@@ -45,8 +83,9 @@ def get_secret(profile: str, field: str) -> Optional[str]:
 
 
 def set_secret(profile: str, field: str, value: str) -> None:
-    """Store the secret ``field`` of ``profile``, replacing any earlier one."""
-    keyring = keyring_module()
+    """Store the secret ``field`` of ``profile``, replacing any earlier one (only in a
+    backend that protects it: see ``protected_keyring``)."""
+    keyring = protected_keyring()
     register_secret(value)
     try:
         keyring.set_password(SERVICE_PREFIX + profile, field, value)
