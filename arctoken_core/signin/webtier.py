@@ -11,6 +11,7 @@ Pro signs in instead (:mod:`arctoken_core.signin.pro_webtier`): nothing to insta
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from typing import TYPE_CHECKING, Any, Dict, Iterable, Optional
 from urllib.parse import urlsplit
@@ -170,12 +171,8 @@ def _own_windows_login(by_pro: bool) -> bool:
 
 
 def _have_cryptography() -> bool:
-    """True when ``cryptography`` (optional: only .pfx files need it) can be imported."""
-    try:
-        import cryptography  # noqa: F401, PLC0415 - optional
-    except ImportError:
-        return False
-    return True
+    """True when ``cryptography`` (optional: only .pfx files need it) is installed here."""
+    return importlib.util.find_spec("cryptography") is not None
 
 
 def certificate_words(cert_file: Optional[str]) -> str:
