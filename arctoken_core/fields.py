@@ -8,8 +8,7 @@ No network access happens here, so the tool dialog can call it on every keystrok
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
-from typing import Any, List, Mapping, Optional, Tuple
+from typing import Any, List, Mapping, NamedTuple, Optional, Tuple
 from urllib.parse import urlsplit
 
 from .errors import ConfigError, InsecureTransportError
@@ -26,8 +25,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(NamedTuple):
     """One thing wrong (``error``) or worth knowing (``warning``) about one field."""
 
     field: str

@@ -8,8 +8,7 @@ provider_for`). The module is data only: ArcGIS Pro imports it when it loads the
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Dict, Tuple
+from typing import Dict, NamedTuple, Tuple
 
 from .urls import ONLINE_URL
 
@@ -32,10 +31,11 @@ MIN_EXPIRATION, MAX_EXPIRATION = 1, 20160
 """Minutes; 20,160 (14 days) is the largest lifetime any ArcGIS token service grants."""
 DEFAULT_EXPIRATION = 60
 DEFAULT_REFERER = "arctokentools"
+OAUTH_FLOWS = ("browser", "oob")
+"""``oauth_flow`` values: the loopback redirect, or the pasted out-of-band code."""
 
 
-@dataclass(frozen=True)
-class Kind:
+class Kind(NamedTuple):
     """One way of connecting: what it is called, what it needs, and who signs in for it."""
 
     name: str

@@ -9,7 +9,7 @@ from . import fields, kinds
 from .errors import ConfigError
 from .secrets import Secret
 from .signin.pro import active_portal_url
-from .transport.settings import HttpSettings
+from .transport.settings import DEFAULT_TIMEOUT, checked_timeout
 from .urls import OriginKey, origin_key
 
 __all__ = [
@@ -41,11 +41,11 @@ def secret(value: SecretLike) -> Optional[Secret]:
 def timeout_pair(value: TimeoutLike) -> Tuple[float, float]:
     """(connect, read) seconds from one number or a pair; the defaults for None."""
     if value is None:
-        return HttpSettings.timeout
+        return DEFAULT_TIMEOUT
     pair = (value, value) if isinstance(value, (int, float)) else tuple(value)
     if len(pair) != 2 or any(not isinstance(v, (int, float)) or v <= 0 for v in pair):
         raise ConfigError("timeout", "must be seconds > 0, or a (connect, read) pair of them")
-    return float(pair[0]), float(pair[1])
+    return checked_timeout((pair[0], pair[1]))
 
 
 def retries_count(value: Any) -> int:

@@ -29,7 +29,7 @@ from arctoken_core.run.gpjob import GPJob
 from arctoken_core.transport.failures import call
 from arctoken_core.transport.replies import read_json
 from arctoken_core.transport.session import make_session
-from arctoken_core.transport.settings import HttpSettings
+from arctoken_core.transport.settings import DEFAULT_RETRIES, HttpSettings
 from arctoken_emulator import Emulator
 from tests.conftest import ALICE, ALICE_PASSWORD, LIFETIME, assert_no_secret
 from tests.support import SleepLog, connect, free_port, one_error_line, run_cli
@@ -123,8 +123,8 @@ def test_a_get_that_keeps_failing_ends_as_one_typed_error(
         conn.request_json("GET", emu.service_url)
     assert words in str(err.value)
     assert_no_secret(str(err.value))
-    assert len(sleeps.delays) == HttpSettings.retries  # the retries, then one error
-    assert _service_calls(emu) == HttpSettings.retries + 1
+    assert len(sleeps.delays) == DEFAULT_RETRIES  # the retries, then one error
+    assert _service_calls(emu) == DEFAULT_RETRIES + 1
 
 
 def test_retry_after_is_honoured_up_to_the_cap(emu: Emulator) -> None:

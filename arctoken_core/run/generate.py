@@ -7,8 +7,7 @@ An API key given without an expiry has none: it is shown as ``no expiry`` and wr
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Dict, Optional
+from typing import TYPE_CHECKING, Any, Dict, NamedTuple, Optional
 
 from ..secrets import mask_token
 from ..signin.webtier import certificate_words
@@ -23,15 +22,20 @@ if TYPE_CHECKING:
 __all__ = ["IssuedToken", "expiry_of", "issue_token", "issued_document", "who"]
 
 
-@dataclass(frozen=True)
-class IssuedToken:
+class IssuedToken(NamedTuple):
     """Generate Token's outputs; ``expires_at`` is None for an API key without an expiry."""
 
-    value: str = field(repr=False)
+    value: str
     expires_at: Optional[float]
     referer: Optional[str]
     url: str
     token_file: Optional[str] = None
+
+    def __repr__(self) -> str:
+        return (  # never the token itself
+            f"IssuedToken(expires_at={self.expires_at!r}, referer={self.referer!r}, "
+            f"url={self.url!r}, token_file={self.token_file!r})"
+        )
 
     @property
     def expires_local(self) -> Optional[dt.datetime]:

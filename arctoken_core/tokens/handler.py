@@ -27,7 +27,6 @@ from __future__ import annotations
 import os
 import threading
 import weakref
-from dataclasses import dataclass
 from typing import Callable, List, Optional
 
 from ..clock import Clock, system_clock
@@ -50,12 +49,17 @@ _LIVE: weakref.WeakSet[TokenHandler] = weakref.WeakSet()
 """Every handler of this process, so that a forked child can reset them all."""
 
 
-@dataclass
 class HandlerStats:
     """What the handler did: tokens obtained, refreshes among them, failed attempts."""
 
-    issued: int = 0
-    failures: int = 0
+    __slots__ = ("failures", "issued")
+
+    def __init__(self, issued: int = 0, failures: int = 0) -> None:
+        self.issued = issued
+        self.failures = failures
+
+    def __repr__(self) -> str:
+        return f"HandlerStats(issued={self.issued}, failures={self.failures})"
 
     @property
     def refreshes(self) -> int:

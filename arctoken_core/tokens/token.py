@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import datetime
 import email.utils
-from dataclasses import dataclass, field
-from typing import Any, Dict, Mapping, Optional, Union
+from typing import Any, Dict, Mapping, NamedTuple, Optional, Union
 
 from ..errors import ResponseFormatError
 from ..secrets import get_logger, mask_token, register_token
@@ -35,22 +34,35 @@ _LAST_SECOND = 253402300799.0
 """23:59:59 UTC on 31 December 9999: the last instant a ``datetime`` can show."""
 
 
-@dataclass(frozen=True)
-class Token:
-    """A token and what the holder must know to use it.
-
-    ``expires_at`` is local epoch seconds (skew-corrected); ``issued_at`` is when it arrived.
-    """
-
-    value: str = field(repr=False)
+class _TokenFields(NamedTuple):
+    value: str
     expires_at: float
     issued_at: float
     referer: Optional[str] = None
     ssl: bool = False
     audience: str = ""
 
-    def __post_init__(self) -> None:
-        register_token(self.value)
+
+class Token(_TokenFields):
+    """A token and what the holder must know to use it (immutable).
+
+    ``expires_at`` is local epoch seconds (skew-corrected); ``issued_at`` is when it arrived.
+    """
+
+    __slots__ = ()
+
+    def __new__(
+        cls,
+        value: str,
+        expires_at: float,
+        issued_at: float,
+        referer: Optional[str] = None,
+        ssl: bool = False,
+        audience: str = "",
+    ) -> Token:
+        """A token, registered at once so that every log and error message masks it."""
+        register_token(value)
+        return super().__new__(cls, value, expires_at, issued_at, referer, ssl, audience)
 
     @property
     def lifetime(self) -> float:

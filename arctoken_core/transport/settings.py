@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import math
 import ssl
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol, Tuple
+from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Optional, Protocol, Tuple
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from ..errors import ConfigError
@@ -14,7 +13,15 @@ from ..secrets import Secret
 if TYPE_CHECKING:
     import requests
 
-__all__ = ["MAX_TIMEOUT", "HttpSettings", "Timeout", "WebAuth"]
+__all__ = [
+    "DEFAULT_RETRIES",
+    "DEFAULT_TIMEOUT",
+    "MAX_TIMEOUT",
+    "HttpSettings",
+    "Timeout",
+    "WebAuth",
+    "checked_timeout",
+]
 
 MAX_TIMEOUT = 86400.0
 """A day: no single HTTP exchange should wait longer (the OS clock overflows at centuries)."""
@@ -37,9 +44,17 @@ class WebAuth(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class HttpSettings:
-    """How to reach ArcGIS: proxy, TLS, timeouts and retries. Validated by ``connection``."""
+DEFAULT_TIMEOUT: Timeout = (10.0, 60.0)
+"""Seconds to connect, and to wait for each read."""
+DEFAULT_RETRIES = 3
+"""Retries of an idempotent call that failed on the way (a reset, a 502...)."""
+
+
+class HttpSettings(NamedTuple):
+    """How to reach ArcGIS: proxy, TLS, timeouts and retries (immutable).
+
+    Checked by ``connection`` (:func:`checked_timeout` for the timeouts) before it is made.
+    """
 
     proxy: Optional[str] = None
     proxy_username: Optional[str] = None
@@ -47,28 +62,20 @@ class HttpSettings:
     use_system_proxy: bool = True
     verify: bool = True
     ca_bundle: Optional[str] = None
-    timeout: Timeout = (10.0, 60.0)
-    retries: int = 3
+    timeout: Timeout = DEFAULT_TIMEOUT
+    retries: int = DEFAULT_RETRIES
     backoff: float = 0.5
     retry_after_cap: float = 30.0
     allow_http_loopback: bool = True
-    ssl_context: Optional[ssl.SSLContext] = field(default=None, compare=False)
-    """For every https connection: the system trust store, a client certificate (tls_store)."""
-    web_auth: Optional[WebAuth] = field(default=None, compare=False)
+    ssl_context: Optional[ssl.SSLContext] = None
+    """For every https connection: a client certificate and the CAs to trust (tls_store)."""
+    system_trust: bool = False
+    """Without ``ssl_context``: trust the operating system's CA store too (truststore), set
+    up at the first https request (plain http to this machine never needs it)."""
+    web_auth: Optional[WebAuth] = None
     """Answers a web server's Negotiate/NTLM challenge (Windows sign-in, negotiate)."""
     deadline: Optional[float] = None
     """Seconds one whole exchange may take, retries and body included (None: the default)."""
-
-    def __post_init__(self) -> None:
-        """Refuse timeouts that no socket accepts (NaN, infinity, zero or less, centuries).
-
-        Without this such a timeout got as far as the socket and failed there with a bare
-        ValueError or OverflowError instead of a ConfigError naming the field.
-        """
-        if not all(_positive_seconds(value) for value in self.timeout):
-            raise ConfigError(
-                "timeout", f"must be a number of seconds above 0 and at most {MAX_TIMEOUT:g}"
-            )
 
     def total_seconds(self) -> float:
         """The total deadline: ``deadline``, or 300 s (at least connect + 2 x read timeout)."""
@@ -87,6 +94,20 @@ class HttpSettings:
         userinfo = quote(self.proxy_username, safe="") + ":" + quote(password, safe="")
         host = parts.netloc.rsplit("@", 1)[-1]
         return urlunsplit((parts.scheme, f"{userinfo}@{host}", parts.path, "", ""))
+
+
+def checked_timeout(pair: Tuple[Any, Any]) -> Timeout:
+    """``pair`` as (connect, read) seconds, refusing what no socket accepts (NaN, infinity,
+    zero or less, centuries).
+
+    Without this such a timeout got as far as the socket and failed there with a bare
+    ValueError or OverflowError instead of a ConfigError naming the field.
+    """
+    if not all(_positive_seconds(value) for value in pair):
+        raise ConfigError(
+            "timeout", f"must be a number of seconds above 0 and at most {MAX_TIMEOUT:g}"
+        )
+    return float(pair[0]), float(pair[1])
 
 
 def _positive_seconds(value: Any) -> bool:
