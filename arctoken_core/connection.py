@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Union
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Union
 
 import requests
 
 from . import fields, kinds
 from .clock import Clock, system_clock
-from .errors import ArcTokenError, ConfigError, NotFederatedError, detached
+from .errors import ArcTokenError, ConfigError, detached
 from .options import (
     SecretLike,
     TimeoutLike,
@@ -34,22 +34,22 @@ from .options import (
 )
 from .secrets import get_logger
 from .signin.base import DeferredProvider, TokenProvider
-from .signin.discovery import server_info
 from .signin.factory import provider_for
-from .signin.federated import exchange_provider
-from .signin.oauth_flow import FLOWS, OpenBrowser, Prompt
 from .signin.pro import SigninSource, arcpy_signin
 from .signin.webtier import web_tier_settings
-from .tokens.cache import CachedProvider, TokenCache, cache_key, default_directory
 from .tokens.handler import Listener, TokenHandler
 from .tokens.token import Token
 from .transport.auth import ArcGISAuth
 from .transport.failures import call
 from .transport.replies import read_json
-from .transport.scope import Scope, owned_by
+from .transport.scope import Scope
 from .transport.session import make_session
 from .transport.settings import HttpSettings
 from .urls import normalise_server_url
+
+if TYPE_CHECKING:
+    from .signin.oauth_flow import OpenBrowser, Prompt
+    from .tokens.cache import TokenCache
 
 __all__ = ["Connection"]
 
@@ -120,8 +120,8 @@ class Connection:
         self.api_key = secret(api_key)
         self.client_secret = secret(client_secret)
         self.refresh_token = secret(refresh_token)
-        if oauth_flow not in FLOWS:
-            raise ConfigError("oauth_flow", f"must be one of: {', '.join(FLOWS)}")
+        if oauth_flow not in kinds.OAUTH_FLOWS:
+            raise ConfigError("oauth_flow", f"must be one of: {', '.join(kinds.OAUTH_FLOWS)}")
         self.oauth_flow = oauth_flow
         self.open_browser = callable_or_none(open_browser, "open_browser")
         self.prompt = callable_or_none(prompt, "prompt")
@@ -193,7 +193,11 @@ class Connection:
         self._servers: Dict[str, TokenHandler] = {}
         self._listeners: List[Listener] = []
         self._auths: List[ArcGISAuth] = []
-        self._cache = TokenCache(Path(cache_dir or default_directory())) if cache else None
+        self._cache: Optional[TokenCache] = None
+        if cache:  # this module, like federation and the OAuth flow, loads when first used
+            from .tokens.cache import TokenCache, default_directory
+
+            self._cache = TokenCache(Path(cache_dir or default_directory()))
 
     def __repr__(self) -> str:
         who = self.username or self.client_id or ""
@@ -345,6 +349,8 @@ class Connection:
     def new_handler(self, provider: TokenProvider) -> TokenHandler:
         """A TokenHandler for ``provider``, through the shared cache when it is on."""
         if self._cache is not None and self.row.cacheable:
+            from .tokens.cache import CachedProvider, cache_key
+
             identity = [self.kind, self.url, self.username or self.client_id or "", self.referer]
             key = cache_key([*identity, provider.audience])
             secret = self.password or self.client_secret or self.api_key
@@ -368,19 +374,14 @@ class Connection:
             return self._primary
 
     def _federated_handler(self, root: str) -> TokenHandler:
-        if not self.row.federates:
-            raise ConfigError("server_url", "federated servers need a portal connection")
-        owner = self._owning_system(root)
-        if not owner or not owned_by(owner, self.url):
-            raise NotFederatedError(
-                f"{root} is not federated with {self.url} (its owning system is "
-                f"{owner or 'no portal'}); use a connection to the server's own portal, or a "
-                "standalone server connection"
-            )
-        return self.new_handler(exchange_provider(self, self._primary_handler(), self.url, root))
+        from .signin.federated import federated_provider  # only servers beside the portal
+
+        return self.new_handler(federated_provider(self, self._primary_handler, root))
 
     def _owning_system(self, root: str) -> Optional[str]:
-        return server_info(self.http_session(), root).owning_system_url
+        from .signin.federated import owning_system
+
+        return owning_system(self, root)
 
     # -- which token may go where -----------------------------------------------------------
     def _resolve(self, url: str) -> Optional[TokenHandler]:

@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable, Dict
+from typing import TYPE_CHECKING, Callable, Dict, Optional
 
 import requests
 
 from ..clock import Clock
-from ..errors import InvalidTokenError
+from ..errors import ConfigError, InvalidTokenError, NotFederatedError
 from ..secrets import get_logger
 from ..tokens.token import Token
-from .base import FormSignIn, token_from_reply
+from ..transport.scope import owned_by
+from .base import FormSignIn, TokenProvider, token_from_reply
+from .discovery import server_info
 
 if TYPE_CHECKING:
     from ..connection import Connection
     from ..tokens.handler import TokenHandler
 
-__all__ = ["FederatedExchangeProvider", "exchange_provider"]
+__all__ = ["FederatedExchangeProvider", "exchange_provider", "federated_provider", "owning_system"]
 
 log = get_logger(__name__)
 
@@ -97,3 +99,30 @@ def exchange_provider(
         clock=conn.clock,
         allow_http_loopback=conn.allow_http_loopback,
     )
+
+
+def owning_system(conn: Connection, root: str) -> Optional[str]:
+    """The portal the server at ``root`` says owns it (its ``/rest/info``), or None."""
+    return server_info(conn.http_session(), root).owning_system_url
+
+
+def federated_provider(
+    conn: Connection, portal_handler: Callable[[], TokenHandler], root: str
+) -> TokenProvider:
+    """Tokens for the server at ``root``, once its own ``/rest/info`` proves it federated
+    with ``conn``'s portal: the portal's token (from ``portal_handler()``) exchanged.
+
+    Raises:
+        ConfigError: ``conn`` is not a portal connection.
+        NotFederatedError: the server names another portal, or none.
+    """
+    if not conn.row.federates:
+        raise ConfigError("server_url", "federated servers need a portal connection")
+    owner = owning_system(conn, root)
+    if not owner or not owned_by(owner, conn.url):
+        raise NotFederatedError(
+            f"{root} is not federated with {conn.url} (its owning system is "
+            f"{owner or 'no portal'}); use a connection to the server's own portal, or a "
+            "standalone server connection"
+        )
+    return exchange_provider(conn, portal_handler(), conn.url, root)

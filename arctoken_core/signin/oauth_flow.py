@@ -20,6 +20,7 @@ from typing import Any, Callable, Optional
 from urllib.parse import urlencode
 
 from ..errors import AuthenticationError, ConfigError
+from ..kinds import OAUTH_FLOWS
 from ..secrets import get_logger
 from .loopback import LoopbackReceiver
 from .pkce import challenge, new_state, new_verifier
@@ -39,7 +40,7 @@ __all__ = [
 log = get_logger(__name__)
 
 OOB_REDIRECT = "urn:ietf:wg:oauth:2.0:oob"
-FLOWS = ("browser", "oob")
+FLOWS = OAUTH_FLOWS
 """``oauth_flow`` values: the loopback redirect, or the pasted out-of-band code."""
 SIGN_IN_WAIT = 300.0
 """Seconds the browser flow waits for the user to finish signing in."""

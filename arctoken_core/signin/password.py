@@ -18,8 +18,6 @@ from ..secrets import Secret, get_logger, mask_token
 from ..tokens.token import Token
 from ..urls import normalise_portal_url, origin_key
 from .base import FormSignIn, TokenProvider, authentication_error, refused, token_from_reply
-from .discovery import own_token_url, portal_token_url, server_info
-from .federated import exchange_provider
 
 if TYPE_CHECKING:
     from ..connection import Connection
@@ -138,8 +136,15 @@ def portal_provider(conn: Connection, portal: str) -> GenerateTokenProvider:
         conn,
         f"{portal}/sharing/rest/generateToken",
         portal,
-        discover=lambda: portal_token_url(conn.http_session(), portal),
+        discover=lambda: _advertised_token_url(conn, portal),
     )
+
+
+def _advertised_token_url(conn: Connection, portal: str) -> str:
+    """The token service ``portal`` advertises; asked only when the standard URL failed."""
+    from .discovery import portal_token_url
+
+    return portal_token_url(conn.http_session(), portal)
 
 
 def build_portal(conn: Connection) -> TokenProvider:
@@ -149,6 +154,8 @@ def build_portal(conn: Connection) -> TokenProvider:
 
 def build_server(conn: Connection) -> TokenProvider:
     """Kind ``server``: the server's own token service, or its portal's when federated."""
+    from .discovery import own_token_url, server_info
+
     info = server_info(conn.http_session(), conn.url)
     if info.owning_system_url:
         return _via_owning_portal(conn, info.owning_system_url)
@@ -180,6 +187,8 @@ def _via_owning_portal(conn: Connection, owning: str) -> TokenProvider:
             f"kind 'portal', url {portal} and server_url {conn.url} (or list the portal's "
             "host in trusted_hosts)",
         )
+    from .federated import exchange_provider
+
     log.info("%s is federated with %s; signing in there", conn.url, portal)
     portal_handler = conn.new_handler(portal_provider(conn, portal))
     return exchange_provider(conn, portal_handler, portal, conn.url)
