@@ -377,3 +377,40 @@ def test_bash_completion_is_generated_from_the_parser() -> None:
     assert "--password " not in out.replace("--password-stdin", "")
     done = subprocess.run(["bash", "-n"], input=out, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+LEAN_START = """
+import sys
+from arctoken_core.cli.main import main
+status = main(sys.argv[1:])
+print(" ".join(sorted(sys.modules)))
+sys.exit(status)
+"""
+"""Run ``arctoken`` in this fresh process, then print every module it loaded."""
+
+NOT_FOR_A_PASSWORD_SIGN_IN = {
+    "dataclasses",  # and inspect, ast, dis: the records on this path are NamedTuples
+    "truststore",  # the system's CA store: set up at the first https request only
+    "arctoken_core.signin.oauth_flow",  # the browser and its loopback server
+    "arctoken_core.tokens.cache",
+    "arctoken_core.profiles",
+    "arctoken_core.cli.login",
+    "arctoken_core.cli.run_command",
+    "arctoken_emulator",
+}
+
+
+def test_a_password_sign_in_over_http_loads_only_what_it_uses(emu: Emulator) -> None:
+    args = ["token", "--kind", "portal", "--url", emu.portal_url, "--username", ALICE]
+    result = subprocess.run(
+        [sys.executable, "-c", LEAN_START, *args, "--password-stdin"],
+        input=ALICE_PASSWORD + "\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    token, loaded = result.stdout.strip().splitlines()
+    assert len(token) >= 20
+    assert "requests" in loaded.split()
+    assert NOT_FOR_A_PASSWORD_SIGN_IN.isdisjoint(loaded.split())

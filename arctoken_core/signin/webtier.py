@@ -24,7 +24,7 @@ from ..secrets import Secret, get_logger, mask_token
 from ..tokens.token import Token
 from ..transport.logon import have_pyspnego
 from ..transport.negotiate import negotiate_auth
-from ..transport.tls_store import ClientCertificate, is_pkcs12, tls_context
+from ..transport.tls_store import ClientCertificate, is_pkcs12, tls_context, uses_system_store
 from ..urls import OriginKey
 from . import pro_webtier
 from .base import FormSignIn, TokenProvider, refused, token_from_reply
@@ -132,8 +132,10 @@ def web_tier_settings(
     """
     by_pro = pro_webtier.pro_signs_in(row, values.get("username"))
     client = _client_certificate(values, by_pro)
-    verify = bool(values.get("verify", True))
-    settings: Dict[str, Any] = {"ssl_context": tls_context(verify, values.get("ca_bundle"), client)}
+    verify, ca_bundle = bool(values.get("verify", True)), values.get("ca_bundle")
+    settings: Dict[str, Any] = {"system_trust": uses_system_store(verify, ca_bundle)}
+    if client is not None:  # read now: a wrong file or password is the user's to fix now
+        settings["ssl_context"] = tls_context(verify, ca_bundle, client)
     if row.web_tier == "windows" and _own_windows_login(by_pro):
         hosts = [urlsplit(url).hostname for url in urls if url] + [h for h, _ in trusted]
         names = frozenset(h.lower() for h in hosts if h)

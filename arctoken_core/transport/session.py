@@ -8,6 +8,7 @@ all of them; each exchange is logged (redacted) at DEBUG.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from typing import Any, Dict, Mapping, Optional, Tuple
 from urllib.parse import urlsplit
@@ -26,6 +27,7 @@ from .failures import proxy_407_message
 from .proxy_auth import ProxyLogon, TunnelAgain, answer_407, pool_classes
 from .retry import BackoffRetry, Sleep
 from .settings import HttpSettings
+from .tls_store import system_store
 
 __all__ = ["THIRD_PARTY_LOGGERS", "USER_AGENT", "SettingsAdapter", "log_exchange", "make_session"]
 
@@ -49,6 +51,9 @@ class SettingsAdapter(HTTPAdapter):
         )
         self._settings = settings  # before super().__init__, which makes the pool manager
         self._logons: Dict[str, Tuple[ProxyLogon, Dict[str, Any]]] = {}
+        self._context = settings.ssl_context
+        self._trust_pending = settings.system_trust and settings.ssl_context is None
+        self._trust_lock = threading.Lock()
         super().__init__(max_retries=retry)
 
     def send(  # type: ignore[override]
@@ -65,6 +70,8 @@ class SettingsAdapter(HTTPAdapter):
         """
         if timeout is None:
             timeout = self._settings.timeout
+        if self._trust_pending and (request.url or "").lower().startswith("https:"):
+            self._trust_system_store()
         chosen = self._settings.ca_bundle or (None if self._settings.verify else False)
         if chosen is not None:
             # requests lets REQUESTS_CA_BUNDLE override Session.verify; the user's choice wins
@@ -129,18 +136,31 @@ class SettingsAdapter(HTTPAdapter):
             self._logons.setdefault(key, (logon, pool_classes(logon)))
         return self._logons[key]
 
+    def _trust_system_store(self) -> None:
+        """Give https pools made from now on the system store's context (once, on demand:
+        loading the store costs startup time that plain http never needs)."""
+        with self._trust_lock:
+            if not self._trust_pending:
+                return
+            self._context = system_store()
+            if self._context is not None:
+                managers = [self.poolmanager, *self.proxy_manager.values()]
+                for manager in managers:
+                    manager.connection_pool_kw["ssl_context"] = self._context
+            self._trust_pending = False
+
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         """requests' pool manager: the settings' TLS context, pools that keep the deadline."""
-        if self._settings.ssl_context is not None:
-            kwargs["ssl_context"] = self._settings.ssl_context
+        if self._context is not None:
+            kwargs["ssl_context"] = self._context
         super().init_poolmanager(*args, **kwargs)
         self.poolmanager.pool_classes_by_scheme = dict(POOL_CLASSES)
 
     def proxy_manager_for(self, proxy: str, **kwargs: Any) -> Any:
         """requests' proxy manager: the same TLS context; an http(s) proxy's pools keep
         their deadline too."""
-        if self._settings.ssl_context is not None:
-            kwargs["ssl_context"] = self._settings.ssl_context
+        if self._context is not None:
+            kwargs["ssl_context"] = self._context
         manager = super().proxy_manager_for(proxy, **kwargs)
         if type(manager) is ProxyManager:
             manager.pool_classes_by_scheme = dict(self._logon(proxy)[1])

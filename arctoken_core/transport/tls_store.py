@@ -23,13 +23,19 @@ import secrets
 import shutil
 import ssl
 import tempfile
-from dataclasses import dataclass
-from typing import Callable, Optional, Union
+from typing import Callable, NamedTuple, Optional, Union
 
 from ..errors import ConfigError
 from ..secrets import Secret, get_logger
 
-__all__ = ["ClientCertificate", "is_pkcs12", "load_client_certificate", "tls_context"]
+__all__ = [
+    "ClientCertificate",
+    "is_pkcs12",
+    "load_client_certificate",
+    "system_store",
+    "tls_context",
+    "uses_system_store",
+]
 
 log = get_logger(__name__)
 
@@ -40,8 +46,7 @@ _MAX_CERT_BYTES = 1 << 20
 Password = Union[str, Callable[[], str]]
 
 
-@dataclass(frozen=True)
-class ClientCertificate:
+class ClientCertificate(NamedTuple):
     """A client certificate for PKI sign-in: PEM (certificate and key) or PKCS#12.
 
     ``key_file`` is for PEM only (None when the key is in ``cert_file``); ``password``
@@ -61,7 +66,7 @@ def tls_context(
     Raises:
         ConfigError: the client certificate cannot be read (``.field`` says which file).
     """
-    system = _system_store() if verify and not ca_bundle else None
+    system = system_store() if uses_system_store(verify, ca_bundle) else None
     if client is None:
         return system
     context = system or _plain_context(verify, ca_bundle)
@@ -69,7 +74,12 @@ def tls_context(
     return context
 
 
-def _system_store() -> Optional[ssl.SSLContext]:
+def uses_system_store(verify: bool, ca_bundle: Optional[str]) -> bool:
+    """Whether certificates are checked against the system's store: verified, no CA bundle."""
+    return verify and not ca_bundle
+
+
+def system_store() -> Optional[ssl.SSLContext]:
     """truststore's context (the operating system's CA store), or None without the package."""
     try:
         import truststore  # noqa: PLC0415 - optional: ArcGIS Pro 3.3+ ships it
