@@ -52,7 +52,7 @@ def _without(monkeypatch: pytest.MonkeyPatch, package: str) -> None:
     """Our code as if ``package`` were not installed (Pro's own sign-in, the double's, keeps
     it: Pro does not use this Python's packages); what needs it then must not run."""
     from arctoken_core.signin import webtier
-    from arctoken_core.transport import tls_store
+    from arctoken_core.transport import negotiate, tls_store
 
     def tripped(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError(f"code that needs {package} ran without it")
@@ -62,7 +62,7 @@ def _without(monkeypatch: pytest.MonkeyPatch, package: str) -> None:
         monkeypatch.setattr(tls_store, "load_client_certificate", tripped)
     else:
         monkeypatch.setattr(webtier, "have_pyspnego", lambda: False)
-        monkeypatch.setattr(webtier, "negotiate_auth", tripped)
+        monkeypatch.setattr(negotiate, "negotiate_auth", tripped)
 
 
 @pytest.fixture

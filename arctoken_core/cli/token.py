@@ -8,7 +8,6 @@ users of the machine and the shell history would see it.
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 import logging
 import os
@@ -260,6 +259,8 @@ def read_secret(
     if optional:
         return None
     if stdin.isatty():
+        import getpass  # only a terminal is prompted
+
         return getpass.getpass(f"{what.capitalize()}: ") or None
     raise ConfigError(
         "password",

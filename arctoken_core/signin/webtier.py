@@ -23,7 +23,6 @@ from ..errors import ArcGISServiceError, AuthenticationError
 from ..secrets import Secret, get_logger, mask_token
 from ..tokens.token import Token
 from ..transport.logon import have_pyspnego
-from ..transport.negotiate import negotiate_auth
 from ..transport.tls_store import ClientCertificate, is_pkcs12, tls_context, uses_system_store
 from ..urls import OriginKey
 from . import pro_webtier
@@ -140,6 +139,8 @@ def web_tier_settings(
         hosts = [urlsplit(url).hostname for url in urls if url] + [h for h, _ in trusted]
         names = frozenset(h.lower() for h in hosts if h)
         password: Optional[Secret] = values.get("password")
+        from ..transport.negotiate import negotiate_auth  # Windows sign-in only
+
         settings["web_auth"] = negotiate_auth(names, values.get("username") or None, password)
     return settings
 
