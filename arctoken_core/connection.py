@@ -35,11 +35,9 @@ from .options import (
 from .secrets import get_logger
 from .signin.base import DeferredProvider, TokenProvider
 from .signin.factory import provider_for
-from .signin.pro import SigninSource, arcpy_signin
 from .signin.webtier import web_tier_settings
 from .tokens.handler import Listener, TokenHandler
 from .tokens.token import Token
-from .transport.auth import ArcGISAuth
 from .transport.failures import call
 from .transport.replies import read_json
 from .transport.scope import Scope
@@ -49,7 +47,9 @@ from .urls import normalise_server_url
 
 if TYPE_CHECKING:
     from .signin.oauth_flow import OpenBrowser, Prompt
+    from .signin.pro import SigninSource
     from .tokens.cache import TokenCache
+    from .transport.auth import ArcGISAuth
 
 __all__ = ["Connection"]
 
@@ -162,7 +162,7 @@ class Connection:
         self.token_placement = token_placement
         self.allow_http_loopback = allow_http_loopback
         self.clock: Clock = callable_or_none(clock, "clock") or system_clock
-        self.signin_source: SigninSource = callable_or_none(signin, "signin") or arcpy_signin
+        self.signin_source: Optional[SigninSource] = callable_or_none(signin, "signin")
         self.row = kinds.kind_named(kind)
         self.url = root_url(self.row, url)
         self.server_url = normalise_server_url(server_url, "server_url") if server_url else None
@@ -245,6 +245,8 @@ class Connection:
         Raises (from its requests): the errors of :meth:`token` when a token is needed;
         requests' own exceptions for the request itself.
         """
+        from .transport.auth import ArcGISAuth
+
         session = make_session(self.http)
         auth = ArcGISAuth(self._resolve, self.token_placement, self.allow_http_loopback)
         with self._lock:

@@ -8,7 +8,6 @@ from typing import Any, Iterable, List, Optional, Tuple, TypeVar, Union
 from . import fields, kinds
 from .errors import ConfigError
 from .secrets import Secret
-from .signin.pro import active_portal_url
 from .transport.settings import DEFAULT_TIMEOUT, checked_timeout
 from .urls import OriginKey, origin_key
 
@@ -83,5 +82,7 @@ def trusted_origins(hosts: Iterable[str]) -> List[OriginKey]:
 def root_url(row: kinds.Kind, url: Optional[str]) -> str:
     """The portal or server root the kind signs in to (its default, or Pro's portal)."""
     if not url and row.name == "pro":
+        from .signin.pro import active_portal_url
+
         url = active_portal_url()
     return fields.normalise_root(row, url or row.default_url, "url")

@@ -391,6 +391,8 @@ sys.exit(status)
 NOT_FOR_A_PASSWORD_SIGN_IN = {
     "dataclasses",  # and inspect, ast, dis: the records on this path are NamedTuples
     "truststore",  # the system's CA store: set up at the first https request only
+    "arctoken_core.transport.tls_store",  # client certificates, the system store
+    "arctoken_core.signin.pro",  # ArcGIS Pro's own sign-in
     "arctoken_core.signin.oauth_flow",  # the browser and its loopback server
     "arctoken_core.tokens.cache",
     "arctoken_core.profiles",

@@ -78,4 +78,5 @@ def active_portal_url() -> str:
 
 def build(conn: Connection) -> TokenProvider:
     """Kind ``pro``: ask Pro (or the ``signin`` source the connection was given)."""
-    return ProSigninProvider(conn.signin_source, audience=conn.url, clock=conn.clock)
+    signin = conn.signin_source or arcpy_signin
+    return ProSigninProvider(signin, audience=conn.url, clock=conn.clock)

@@ -23,7 +23,7 @@ from ..errors import ArcGISServiceError, AuthenticationError
 from ..secrets import Secret, get_logger, mask_token
 from ..tokens.token import Token
 from ..transport.logon import have_pyspnego
-from ..transport.tls_store import ClientCertificate, is_pkcs12, tls_context, uses_system_store
+from ..transport.settings import uses_system_store
 from ..urls import OriginKey
 from . import pro_webtier
 from .base import FormSignIn, TokenProvider, refused, token_from_reply
@@ -31,6 +31,7 @@ from .base import FormSignIn, TokenProvider, refused, token_from_reply
 if TYPE_CHECKING:
     from ..connection import Connection
     from ..kinds import Kind
+    from ..transport.tls_store import ClientCertificate
 
 __all__ = ["WebTierProvider", "provider", "web_tier_settings"]
 
@@ -134,6 +135,8 @@ def web_tier_settings(
     verify, ca_bundle = bool(values.get("verify", True)), values.get("ca_bundle")
     settings: Dict[str, Any] = {"system_trust": uses_system_store(verify, ca_bundle)}
     if client is not None:  # read now: a wrong file or password is the user's to fix now
+        from ..transport.tls_store import tls_context  # client certificates only
+
         settings["ssl_context"] = tls_context(verify, ca_bundle, client)
     if row.web_tier == "windows" and _own_windows_login(by_pro):
         hosts = [urlsplit(url).hostname for url in urls if url] + [h for h, _ in trusted]
@@ -150,6 +153,8 @@ def _client_certificate(values: Dict[str, Any], by_pro: bool) -> Optional[Client
     cert_file = values.get("cert_file")
     if not cert_file:
         return None
+    from ..transport.tls_store import ClientCertificate, is_pkcs12  # client certificates only
+
     if by_pro and is_pkcs12(str(cert_file)) and not _have_cryptography():
         log.info(
             "ArcGIS Pro signs in with %s; this Python cannot read it (no 'cryptography'), so "

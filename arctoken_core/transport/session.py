@@ -27,7 +27,6 @@ from .failures import proxy_407_message
 from .proxy_auth import ProxyLogon, TunnelAgain, answer_407, pool_classes
 from .retry import BackoffRetry, Sleep
 from .settings import HttpSettings
-from .tls_store import system_store
 
 __all__ = ["THIRD_PARTY_LOGGERS", "USER_AGENT", "SettingsAdapter", "log_exchange", "make_session"]
 
@@ -142,6 +141,8 @@ class SettingsAdapter(HTTPAdapter):
         with self._trust_lock:
             if not self._trust_pending:
                 return
+            from .tls_store import system_store
+
             self._context = system_store()
             if self._context is not None:
                 managers = [self.poolmanager, *self.proxy_manager.values()]

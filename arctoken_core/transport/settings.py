@@ -21,6 +21,7 @@ __all__ = [
     "Timeout",
     "WebAuth",
     "checked_timeout",
+    "uses_system_store",
 ]
 
 MAX_TIMEOUT = 86400.0
@@ -94,6 +95,11 @@ class HttpSettings(NamedTuple):
         userinfo = quote(self.proxy_username, safe="") + ":" + quote(password, safe="")
         host = parts.netloc.rsplit("@", 1)[-1]
         return urlunsplit((parts.scheme, f"{userinfo}@{host}", parts.path, "", ""))
+
+
+def uses_system_store(verify: bool, ca_bundle: Optional[str]) -> bool:
+    """Whether certificates are checked against the system's store: verified, no CA bundle."""
+    return verify and not ca_bundle
 
 
 def checked_timeout(pair: Tuple[Any, Any]) -> Timeout:

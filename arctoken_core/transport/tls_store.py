@@ -27,6 +27,7 @@ from typing import Callable, NamedTuple, Optional, Union
 
 from ..errors import ConfigError
 from ..secrets import Secret, get_logger
+from .settings import uses_system_store
 
 __all__ = [
     "ClientCertificate",
@@ -34,7 +35,6 @@ __all__ = [
     "load_client_certificate",
     "system_store",
     "tls_context",
-    "uses_system_store",
 ]
 
 log = get_logger(__name__)
@@ -72,11 +72,6 @@ def tls_context(
     context = system or _plain_context(verify, ca_bundle)
     load_client_certificate(context, client)
     return context
-
-
-def uses_system_store(verify: bool, ca_bundle: Optional[str]) -> bool:
-    """Whether certificates are checked against the system's store: verified, no CA bundle."""
-    return verify and not ca_bundle
 
 
 def system_store() -> Optional[ssl.SSLContext]:
