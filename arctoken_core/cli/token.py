@@ -195,12 +195,13 @@ def cmd_token(args: argparse.Namespace, stdin: TextIO) -> int:
 
 def _print_token(args: argparse.Namespace, stdin: TextIO) -> int:
     from ..connection import Connection
-    from ..run.generate import expiry_of, issued_document
-    from ..run.reporting import local_time
+    from ..run.reporting import expiry_of, local_time
 
     conn = Connection(**options_from(args, stdin), **interaction(args, stdin))
     token = conn.token_info()
     if args.json:
+        from ..run.generate import issued_document
+
         print(json.dumps(issued_document(conn, token), indent=2))
     else:
         print(token.value)

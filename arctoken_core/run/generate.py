@@ -13,7 +13,7 @@ from ..secrets import mask_token
 from ..signin.webtier import certificate_words
 from ..transport.logon import login_words
 from .outputs import write_output
-from .reporting import Reporter, SafeReporter, forward_logs, local_time
+from .reporting import Reporter, SafeReporter, expiry_of, forward_logs, local_time
 
 if TYPE_CHECKING:
     from ..connection import Connection
@@ -65,13 +65,6 @@ def who(conn: Connection) -> str:
     if conn.kind == "app":
         return f"app {conn.client_id}"
     return str(conn.username)
-
-
-def expiry_of(conn: Connection, token: Token) -> Optional[float]:
-    """When ``token`` expires (epoch seconds), or None for an API key given no expiry."""
-    if conn.kind == "apikey" and conn.api_key_expires is None:
-        return None
-    return token.expires_at
 
 
 def issued_document(conn: Connection, token: Token) -> Dict[str, Any]:

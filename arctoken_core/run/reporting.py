@@ -1,4 +1,5 @@
-"""Where a run reports to: the Reporter protocol, its masking wrapper, log forwarding, times.
+"""Where a run reports to: the Reporter protocol, its masking wrapper, log forwarding, and
+when a token expires (:func:`expiry_of`) shown in local time.
 
 Everything here runs without arcpy: the toolbox adapts ArcGIS Pro's messages and progressor
 to :class:`Reporter`, the CLI a terminal, and tests use a list. Every text that passes through
@@ -14,11 +15,13 @@ from typing import TYPE_CHECKING, Callable, ContextManager, Optional, Protocol
 from ..secrets import log_to, mask_token, redact
 
 if TYPE_CHECKING:
+    from ..connection import Connection
     from ..tokens.token import Token
 
 __all__ = [
     "Reporter",
     "SafeReporter",
+    "expiry_of",
     "forward_logs",
     "local_time",
     "token_listener",
@@ -59,6 +62,13 @@ class SafeReporter:
         """Pass on a redacted progress label; percent is clamped to 0-100."""
         value = None if percent is None else max(0.0, min(100.0, float(percent)))
         self.inner.progress(redact(str(label)), value)
+
+
+def expiry_of(conn: Connection, token: Token) -> Optional[float]:
+    """When ``token`` expires (epoch seconds), or None for an API key given no expiry."""
+    if conn.kind == "apikey" and conn.api_key_expires is None:
+        return None
+    return token.expires_at
 
 
 def local_time(epoch: Optional[float]) -> str:
