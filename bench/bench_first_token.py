@@ -40,7 +40,7 @@ from common import (
 
 from arctoken_emulator import Emulator
 
-RUNS = 31
+RUNS = 41
 WARMUP = 3
 TIME_LIMIT = 1.15
 MEMORY_LIMIT = 1.2
