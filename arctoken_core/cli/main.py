@@ -95,6 +95,8 @@ def main(argv: Optional[Sequence[str]] = None, stdin: TextIO = sys.stdin) -> int
 
 def _fail(exc: ArcTokenError) -> int:
     """Print ``exc`` as one escaped, masked ``arctoken: error:`` line; its exit status."""
-    exc = token.flag_error(exc)
+    from .token import flag_error  # an error's field, named by its command-line flag
+
+    exc = flag_error(exc)
     print(f"arctoken: error: {one_line(str(exc))}", file=sys.stderr)
     return exc.exit_code

@@ -16,7 +16,6 @@ from typing import Any, Dict, Optional, Sequence, TextIO, Union
 
 from ..errors import ArcTokenError, ConfigError
 from ..kinds import KINDS
-from ..transport.tls_store import is_pkcs12
 from .common import UsageError, add_command, log_to_stderr
 
 __all__ = ["connection_options", "flag_error", "read_secret", "register"]
@@ -307,7 +306,11 @@ def _takes_secret(args: argparse.Namespace) -> bool:
 
 def _secret_optional(args: argparse.Namespace) -> bool:
     """A PEM certificate's key may be unencrypted: its password is read only when given."""
-    return args.kind == "pki" and not (args.cert_file and is_pkcs12(args.cert_file))
+    if args.kind != "pki":
+        return False
+    from ..transport.tls_store import is_pkcs12  # certificates only
+
+    return not (args.cert_file and is_pkcs12(args.cert_file))
 
 
 def flag_error(exc: ArcTokenError) -> ArcTokenError:

@@ -25,7 +25,6 @@ from ..tokens.token import Token
 from ..transport.logon import have_pyspnego
 from ..transport.settings import uses_system_store
 from ..urls import OriginKey
-from . import pro_webtier
 from .base import FormSignIn, TokenProvider, refused, token_from_reply
 
 if TYPE_CHECKING:
@@ -97,7 +96,9 @@ class WebTierProvider(FormSignIn):
 def provider(conn: Connection, who: str) -> TokenProvider:
     """The web-tier sign-in at ``conn``'s portal: ArcGIS Pro's own inside Pro, else through
     the connection's session (which shows the certificate or the Windows login)."""
-    if pro_webtier.pro_signs_in(conn.row, conn.username):
+    if _by_pro(conn.row, conn.username):
+        from . import pro_webtier  # inside ArcGIS Pro only
+
         return pro_webtier.build(conn, who)
     return WebTierProvider(
         conn.http_session(),
@@ -130,7 +131,7 @@ def web_tier_settings(
     Raises:
         ConfigError: the certificate cannot be read, or Windows sign-in's package is missing.
     """
-    by_pro = pro_webtier.pro_signs_in(row, values.get("username"))
+    by_pro = _by_pro(row, values.get("username"))
     client = _client_certificate(values, by_pro)
     verify, ca_bundle = bool(values.get("verify", True)), values.get("ca_bundle")
     settings: Dict[str, Any] = {"system_trust": uses_system_store(verify, ca_bundle)}
@@ -146,6 +147,15 @@ def web_tier_settings(
 
         settings["web_auth"] = negotiate_auth(names, values.get("username") or None, password)
     return settings
+
+
+def _by_pro(row: Kind, username: Optional[str]) -> bool:
+    """Whether ArcGIS Pro signs this connection in (web tiers inside Pro; see pro_webtier)."""
+    if not row.web_tier:
+        return False
+    from . import pro_webtier  # web tiers only
+
+    return pro_webtier.pro_signs_in(row, username)
 
 
 def _client_certificate(values: Dict[str, Any], by_pro: bool) -> Optional[ClientCertificate]:
