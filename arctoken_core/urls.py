@@ -8,7 +8,9 @@ per portal or server, and compare roots by their parsed host, port and path, so 
 
 from __future__ import annotations
 
+import functools
 import ipaddress
+import re
 from typing import Optional, Tuple
 from urllib.parse import urlsplit, urlunsplit
 
@@ -86,7 +88,31 @@ def origin_key(url: str, field: str = "url") -> OriginKey:
     a URL whose host part the two read differently, one with a user name or password, or
     one whose host has an empty label is a ConfigError naming ``field``, as is an unparsable
     one. A same-host check must never see one host while requests connects to another.
+
+    Only the URL up to the end of its host part decides (see ``_through_authority``), so the
+    answer for that part is remembered: every request asks, often three times over, and
+    neither its path nor its query (which may hold a token) is kept or shown in an error.
     """
+    return _origin_of(_through_authority(url), field)
+
+
+_AUTHORITY_END = re.compile(r"[/\\?#]")
+"""Where a host part ends, for urllib3 (``_wire_authority``) or for ``urlsplit``."""
+
+
+def _through_authority(url: str) -> str:
+    """``url`` up to and including the first ``/ \\ ? #`` after ``scheme://`` (all of it
+    without one): both parsers' host parts, and whatever tells them apart, lie within."""
+    start = url.find("://")
+    if start < 0:
+        return url
+    end = _AUTHORITY_END.search(url, start + 3)
+    return url[: end.end()] if end else url
+
+
+@functools.lru_cache(maxsize=256)
+def _origin_of(url: str, field: str) -> OriginKey:
+    """``origin_key`` of a URL cut by ``_through_authority`` (errors are not remembered)."""
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -168,8 +194,10 @@ def is_under(url: str, root: str) -> bool:
     return path.startswith(base)
 
 
+@functools.lru_cache(maxsize=256)
 def is_loopback(host: Optional[str]) -> bool:
-    """True for localhost, 127.0.0.0/8 and ::1: the only hosts plain http may reach."""
+    """True for localhost, 127.0.0.0/8 and ::1: the only hosts plain http may reach
+    (remembered per host: every plain-http request asks)."""
     if not host:
         return False
     host = host.strip("[]").lower()

@@ -62,3 +62,28 @@ def test_the_default_deadline_covers_the_timeouts() -> None:
     assert HttpSettings().total_seconds() == 300.0
     assert HttpSettings(timeout=(10.0, 600.0)).total_seconds() == 1210.0
     assert HttpSettings(deadline=5.0).total_seconds() == 5.0
+
+
+def test_finished_deadlines_do_not_pile_up_while_the_watcher_sleeps() -> None:
+    """The watcher is not woken for every exchange, yet drops the finished ones it holds."""
+    from arctoken_core.transport import deadline
+
+    for _ in range(20 * deadline._TIDY_AT):
+        with deadline.Deadline(300.0):
+            pass
+    give_up = time.monotonic() + 10
+    while len(deadline._WATCHER._heap) > deadline._TIDY_AT + 1 and time.monotonic() < give_up:
+        time.sleep(0.01)
+    assert len(deadline._WATCHER._heap) <= deadline._TIDY_AT + 1
+
+
+def test_a_shorter_deadline_after_a_long_one_still_cuts_in_time() -> None:
+    """A new deadline earlier than every watched one wakes the watcher to wait less."""
+    from arctoken_core.transport import deadline
+
+    with deadline.Deadline(300.0):
+        with deadline.Deadline(0.2) as short:
+            give_up = time.monotonic() + 10
+            while not short.passed and time.monotonic() < give_up:
+                time.sleep(0.01)
+    assert short.passed

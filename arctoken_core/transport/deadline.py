@@ -59,6 +59,10 @@ def _current() -> Optional[Deadline]:
     return getattr(_local, "deadline", None)
 
 
+_TIDY_AT = 64
+"""Watched deadlines (most of them long finished) past which the watcher drops the done."""
+
+
 class _Watcher:
     """One daemon thread that expires deadlines in time order."""
 
@@ -69,12 +73,16 @@ class _Watcher:
         self._thread: Optional[threading.Thread] = None
 
     def add(self, deadline: Deadline) -> None:
+        """Watch ``deadline``. The thread is woken only when it must wait less (the new
+        deadline comes first) or has finished deadlines to drop: waking it for every
+        exchange costs each request a thread switch."""
         with self._cond:
             heapq.heappush(self._heap, (deadline.at, next(self._ids), deadline))
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, daemon=True, name="deadline")
                 self._thread.start()
-            self._cond.notify()
+            if self._heap[0][2] is deadline or len(self._heap) > _TIDY_AT:
+                self._cond.notify()
 
     def _run(self) -> None:
         with self._cond:

@@ -92,7 +92,8 @@ class SettingsAdapter(HTTPAdapter):
     def _send(
         self, request: requests.PreparedRequest, timeout: Any, stream: bool, kwargs: Any
     ) -> requests.Response:
-        proxy = select_proxy(request.url or "", kwargs.get("proxies") or {})
+        proxies = kwargs.get("proxies")
+        proxy = select_proxy(request.url or "", proxies) if proxies else None
         if proxy and _secret_in_clear_to_loopback(request):
             log.info("a password or token to this machine goes direct, not through the proxy")
             kwargs["proxies"], proxy = {}, None
