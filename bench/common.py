@@ -21,6 +21,8 @@ ROOT = Path(__file__).resolve().parent.parent
 """The project folder (where ``ArcTokenTools.pyt`` lives)."""
 BENCH_DIR = Path(__file__).resolve().parent
 """This folder."""
+if str(ROOT) not in sys.path:  # measure this checkout's code, not whichever is installed
+    sys.path.insert(0, str(ROOT))
 USER = "bench"
 """The emulator account every benchmark signs in with."""
 PASSWORD = "bench-Pa55word"
