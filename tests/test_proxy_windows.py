@@ -12,12 +12,14 @@ import ssl
 import sys
 from pathlib import Path
 from typing import Any, Iterator
+from urllib.parse import quote
 
 import pytest
 
 from arctoken_core.clock import ManualClock
 from arctoken_core.connection import Connection
 from arctoken_core.errors import ProxyError
+from arctoken_core.secrets import redact
 from arctoken_emulator import Emulator
 from tests.conftest import ALICE, ALICE_PASSWORD, LIFETIME, assert_no_secret
 from tests.scripted import ScriptedServer
@@ -221,3 +223,24 @@ def test_the_token_stays_fresh_through_the_ntlm_proxy_for_several_lifetimes(
     assert len(seen) == 4 and conn.refreshes == 3
     assert set(ntlm_proxy.users()) == {WINDOWS_USER}
     assert ntlm_proxy.basic_headers == 0
+
+
+def test_a_socks_proxy_is_never_signed_in_to() -> None:
+    """Through SOCKS a Proxy-Authorization header or a 407 answer would reach the server."""
+    from arctoken_core.transport.session import _http_proxy
+
+    assert _http_proxy("http://proxy:3128") and _http_proxy("https://proxy:3128")
+    assert _http_proxy("proxy:3128")  # requests reads a bare host:port as http
+    for socks in ("socks5://u:p@proxy:1080", "socks5h://proxy:1080", "SOCKS4://proxy:1080"):
+        assert not _http_proxy(socks)
+
+
+@pytest.mark.parametrize("user", ["CORP\\bob", "bob@corp.example"])
+def test_a_windows_account_password_is_not_sent_as_basic_unasked(user: str) -> None:
+    from arctoken_core.transport.proxy_auth import ProxyLogon
+
+    logon = ProxyLogon(f"http://{quote(user)}:{quote('S3cret-pw')}@proxy:3128")
+    assert logon.preemptive() is None
+    plain = ProxyLogon(f"http://bob:{quote('S3cret-pw')}@proxy:3128").preemptive()
+    assert plain is not None and plain.startswith("Basic ")
+    assert redact(plain) != plain, "the Basic value is masked wherever it is printed"

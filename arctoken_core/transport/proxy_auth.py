@@ -2,15 +2,16 @@
 
 A proxy that answers ``407`` names what it accepts in ``Proxy-Authenticate``. With a proxy
 username and password, ``Basic`` goes with the first request of each connection (as requests
-does), unless the username is a Windows account (``DOMAIN\\user``): its password then goes
-only as Basic to a proxy that asked for Basic (remembered for the next connections), so a
-Windows password is never sent in clear to a proxy that wants NTLM. A proxy that offers
-``Negotiate`` or ``NTLM`` gets a Windows login (:mod:`.logon`, the same choice as the web
-tier): the given ``DOMAIN\\user`` and password, or with no proxy username the current Windows
-logon. NTLM signs in a connection, so the legs go on the connection being signed in: the
-pooled connection for plain http (:func:`answer_407`), the CONNECT connection for https
-(:func:`open_tunnel`, urllib3's tunnel step). Only the proxy the request is routed through
-ever gets the login: a 407 from anything else is never answered.
+does), unless the username is a Windows account (``DOMAIN\\user``, ``user@domain``): its
+password then goes only as Basic to a proxy that asked for Basic (remembered for the next
+connections), so a Windows password is never sent in clear to a proxy that wants NTLM. A
+proxy that offers ``Negotiate`` or ``NTLM`` gets a Windows login (:mod:`.logon`, the same
+choice as the web tier): the given account and password, or with no proxy username the
+current Windows logon. NTLM signs in a connection, so the legs go on the connection being
+signed in: the pooled connection for plain http (:func:`answer_407`), the CONNECT connection
+for https (:func:`open_tunnel`, urllib3's tunnel step). Only the http(s) proxy the request is
+routed through ever gets the login (never a SOCKS proxy): a 407 from anything else is never
+answered.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from requests.utils import get_auth_from_url
 from urllib3.connection import HTTPSConnection
 
 from ..errors import ProxyError
-from ..secrets import Secret, get_logger
+from ..secrets import Secret, get_logger, register_secret
 from .deadline import POOL_CLASSES
 from .failures import proxy_407_message, proxy_refused_windows
 from .logon import (
@@ -57,6 +58,12 @@ PROXY_MISSING = pyspnego_missing(
 )
 
 
+def windows_account(username: str) -> bool:
+    """True for ``DOMAIN\\user`` or ``user@domain`` (a UPN): a Windows password, never sent
+    as Basic (in clear) before the proxy asks for Basic."""
+    return "\\" in username or "@" in username
+
+
 class TunnelAgain(Exception):
     """The proxy closed a CONNECT connection after asking for Basic: send the request again
     (the next connection sends Basic at once)."""
@@ -71,7 +78,7 @@ class ProxyLogon:
         self.username = username or None
         self.password = Secret(password) if self.username else None
         self.login = WindowsLogin(self.username, self.password)
-        self.basic_first = bool(self.username) and "\\" not in (self.username or "")
+        self.basic_first = bool(self.username) and not windows_account(self.username or "")
         """Send Basic with each connection's first request (learned for a Windows account)."""
 
     def __repr__(self) -> str:
@@ -111,7 +118,9 @@ class ProxyLogon:
         """Basic credentials encoded as UTF-8 (requests' Latin-1 fails on others)."""
         password = self.password.reveal() if self.password else ""
         pair = f"{self.username}:{password}".encode()
-        return "Basic " + b64encode(pair).decode("ascii")
+        encoded = b64encode(pair).decode("ascii")
+        register_secret(encoded)  # on the request a caller may print: masked like the rest
+        return "Basic " + encoded
 
 
 def answer_407(logon: ProxyLogon, response: requests.Response, resend: Resend) -> requests.Response:

@@ -97,7 +97,7 @@ class SettingsAdapter(HTTPAdapter):
         if proxy and _secret_in_clear_to_loopback(request):
             log.info("a password or token to this machine goes direct, not through the proxy")
             kwargs["proxies"], proxy = {}, None
-        logon = self._logon(proxy)[0] if proxy else None
+        logon = self._logon(proxy)[0] if proxy and _http_proxy(proxy) else None
         _proxy_authorization(request, logon)
         send = super().send
 
@@ -173,6 +173,13 @@ class SettingsAdapter(HTTPAdapter):
         with the request and for https with the CONNECT, so that a Windows login can replace
         them (urllib3's pools would put these over any other)."""
         return {}
+
+
+def _http_proxy(proxy: str) -> bool:
+    """True for an http(s) proxy, the only kind that is signed in to: through a SOCKS proxy a
+    ``Proxy-Authorization`` header, or an answer to a 407, would reach the server itself."""
+    scheme = proxy.partition("://")[0].lower() if "://" in proxy else "http"
+    return scheme in ("http", "https")
 
 
 def _proxy_authorization(request: requests.PreparedRequest, logon: Optional[ProxyLogon]) -> None:
