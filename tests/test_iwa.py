@@ -92,3 +92,18 @@ def test_the_current_logon_signs_in_with_no_credentials_in_the_connection(
     assert conn.token()
     assert conn.http.web_auth is not None and "current Windows logon" in repr(conn.http.web_auth)
     assert {s.user for s in front.seen if s.user} == {WINDOWS_USER}
+
+
+def test_a_challenge_pyspnego_cannot_read_is_one_clear_error() -> None:
+    """A garbled NTLM challenge ends as the typed refusal, not pyspnego's struct.error."""
+    from tests.scripted import ScriptedServer
+
+    garbled = (401, {"WWW-Authenticate": "NTLM Z2FyYmFnZQ=="}, b"")
+    with ScriptedServer(default=garbled) as server:
+        conn = Connection(kind="iwa", url=server.url + "/portal", username=WINDOWS_USER,
+                          password=WINDOWS_PASSWORD)  # fmt: skip
+        with pytest.raises(AuthenticationError) as err:
+            conn.token()
+    assert "challenge could not be read" in str(err.value) and "\n" not in str(err.value)
+    assert WINDOWS_PASSWORD not in str(err.value)
+    assert [r.headers.get("Authorization", "").split(" ")[0] for r in server.received][-1] == "NTLM"

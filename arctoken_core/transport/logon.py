@@ -11,6 +11,7 @@ being signed in, and reads the next challenge.
 from __future__ import annotations
 
 import base64
+import struct
 from typing import Any, Callable, List, Optional, Sequence
 
 import requests
@@ -153,13 +154,16 @@ class Handshake:
 
 
 def _spnego(call: Callable[[], Any], fail: Fail) -> Any:
-    """``call()`` into pyspnego; its error (no logon, no ticket, bad token) as ``fail``'s."""
+    """``call()`` into pyspnego; its error (no logon, no ticket, a malformed challenge) as
+    ``fail``'s."""
     from spnego.exceptions import SpnegoError  # noqa: PLC0415 - present: handshake() checked
 
     try:
         return call()
     except SpnegoError as exc:
         raise fail(exc.message or "no Windows credentials") from None
+    except (ValueError, struct.error):  # a token pyspnego cannot parse
+        raise fail("the server's challenge could not be read") from None
 
 
 def exchange(handshake: Handshake, leg: Leg) -> bool:
