@@ -39,8 +39,11 @@ IWA = "ArcGIS Enterprise portal (Windows sign-in)"
 
 @pytest.fixture(autouse=True)
 def no_own_web_tier_signin(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tripwire: inside Pro, the token never comes from our own web-tier sign-in."""
-    from arctoken_core.signin import webtier
+    """Tripwire: inside Pro (on Windows, as Pro runs), the token never comes from our own
+    web-tier sign-in."""
+    from arctoken_core.signin import pro_webtier, webtier
+
+    monkeypatch.setattr(pro_webtier, "_windows", lambda: True)
 
     def tripped(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("the requests-based web-tier sign-in ran inside ArcGIS Pro")
@@ -90,6 +93,20 @@ def iwa_front_fixture(
     server = iwa_front(emu.portal_url, tmp_path / "ntlm-users", monkeypatch)
     yield server
     server.stop()
+
+
+def test_arcpy_on_linux_leaves_the_web_tier_to_this_package(
+    arcpy: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ArcGIS Server's arcpy on Linux has SignInToPortal, but not for PKI or IWA (Esri)."""
+    from arctoken_core.kinds import KINDS
+    from arctoken_core.signin import pro_webtier
+
+    assert pro_webtier.pro_signs_in(KINDS["pki"], None)
+    assert not pro_webtier.pro_signs_in(KINDS["iwa"], "CORP\\bob")
+    monkeypatch.setattr(pro_webtier, "_windows", lambda: False)
+    assert not pro_webtier.pro_signs_in(KINDS["pki"], None)
+    assert not pro_webtier.pro_signs_in(KINDS["iwa"], None)
 
 
 def _community(emu: Emulator) -> str:

@@ -1,17 +1,19 @@
 """Web-tier sign-in (PKI, IWA) inside ArcGIS Pro: Pro's own ``arcpy.SignInToPortal``.
 
-Inside ArcGIS Pro (wherever ``arcpy`` imports), a portal behind a web tier is signed in to by
-Pro itself: ``SignInToPortal(url, password=<certificate password>, cert_file=..., key_file=...)``
-for a client certificate, ``SignInToPortal(url)`` for the current Windows logon (Pro takes no
-Windows username). ``GetSigninToken`` then gives the token, and near its expiry Pro is asked to
-sign in again. Nothing needs installing for the token. A web tier asks every request, not
-only the sign-in, for the certificate or login, so our own requests show them too where this
-Python can (see ``webtier.web_tier_settings``). An explicit ``DOMAIN\\user`` for Windows sign-in is
-not something Pro can do, so it keeps the requests-based path (which needs ``pyspnego``).
+Inside ArcGIS Pro (wherever ``arcpy`` imports, on Windows), a portal behind a web tier is
+signed in to by Pro itself: ``SignInToPortal(url, password=<certificate password>,
+cert_file=..., key_file=...)`` for a client certificate, ``SignInToPortal(url)`` for the
+current Windows logon (Pro takes no Windows username). ``GetSigninToken`` then gives the
+token, and near its expiry Pro is asked to sign in again. Nothing needs installing for the
+token. A web tier asks every request, not only the sign-in, for the certificate or login, so
+our own requests show them too where this Python can (see ``webtier.web_tier_settings``). An
+explicit ``DOMAIN\\user`` for Windows sign-in is not something Pro can do, so it keeps the
+requests-based path (which needs ``pyspnego``).
 """
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING, Any, Dict, Optional
 
 from ..errors import ArcTokenError, AuthenticationError, ConfigError
@@ -30,9 +32,15 @@ log = get_logger(__name__)
 def pro_signs_in(row: Kind, username: Optional[str]) -> bool:
     """Whether ArcGIS Pro signs this web-tier connection in: inside Pro, for a certificate or
     for the current Windows logon (not for an explicit Windows username)."""
-    if not row.web_tier or (row.web_tier == "windows" and username):
+    if not row.web_tier or (row.web_tier == "windows" and username) or not _windows():
         return False
     return _arcpy() is not None
+
+
+def _windows() -> bool:
+    """True on Windows, the only system where ``SignInToPortal`` takes a certificate or the
+    Windows logon (Esri: not supported on Linux, where ArcGIS Server's arcpy runs)."""
+    return sys.platform == "win32"
 
 
 def _arcpy() -> Any:
