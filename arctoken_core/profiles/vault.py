@@ -59,6 +59,9 @@ def protected_keyring() -> ModuleType:
     """
     keyring = keyring_module()
     backend = keyring.get_keyring()
+    chained = getattr(backend, "backends", None)  # keyring's ChainerBackend saves in its first
+    if isinstance(chained, (list, tuple)) and chained:
+        backend = chained[0]
     what = UNPROTECTED.get((type(backend).__module__, type(backend).__name__))
     if what:
         raise ConfigError(
