@@ -90,8 +90,9 @@ def origin_key(url: str, field: str = "url") -> OriginKey:
     one. A same-host check must never see one host while requests connects to another.
 
     Only the URL up to the end of its host part decides (see ``_through_authority``), so the
-    answer for that part is remembered: every request asks, often three times over, and
-    neither its path nor its query (which may hold a token) is kept or shown in an error.
+    answer for that part is remembered: every request asks, often three times over, and for
+    a URL with ``scheme://`` neither its path nor its query (which may hold a token) is kept
+    or shown in an error.
     """
     return _origin_of(_through_authority(url), field)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.server
 import time
+from typing import List
 
 import pytest
 
@@ -64,13 +65,20 @@ def test_the_default_deadline_covers_the_timeouts() -> None:
     assert HttpSettings(deadline=5.0).total_seconds() == 5.0
 
 
-def test_finished_deadlines_do_not_pile_up_while_the_watcher_sleeps() -> None:
+def test_finished_deadlines_do_not_pile_up_while_the_watcher_sleeps(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """The watcher is not woken for every exchange, yet drops the finished ones it holds."""
     from arctoken_core.transport import deadline
 
-    for _ in range(20 * deadline._TIDY_AT):
+    wakes: List[None] = []
+    notify = deadline._WATCHER._cond.notify
+    monkeypatch.setattr(deadline._WATCHER._cond, "notify", lambda: wakes.append(notify()))
+    exchanges = 20 * deadline._TIDY_AT
+    for _ in range(exchanges):
         with deadline.Deadline(300.0):
             pass
+    assert len(wakes) < exchanges / 4, "a thread switch for most exchanges"
     give_up = time.monotonic() + 10
     while len(deadline._WATCHER._heap) > deadline._TIDY_AT + 1 and time.monotonic() < give_up:
         time.sleep(0.01)

@@ -60,7 +60,7 @@ def _current() -> Optional[Deadline]:
 
 
 _TIDY_AT = 64
-"""Watched deadlines (most of them long finished) past which the watcher drops the done."""
+"""Every so many watched deadlines (most of them long finished), the watcher drops the done."""
 
 
 class _Watcher:
@@ -81,7 +81,7 @@ class _Watcher:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, daemon=True, name="deadline")
                 self._thread.start()
-            if self._heap[0][2] is deadline or len(self._heap) > _TIDY_AT:
+            if self._heap[0][2] is deadline or len(self._heap) % _TIDY_AT == 0:
                 self._cond.notify()
 
     def _run(self) -> None:
