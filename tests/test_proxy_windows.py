@@ -244,3 +244,23 @@ def test_a_windows_account_password_is_not_sent_as_basic_unasked(user: str) -> N
     plain = ProxyLogon(f"http://bob:{quote('S3cret-pw')}@proxy:3128").preemptive()
     assert plain is not None and plain.startswith("Basic ")
     assert redact(plain) != plain, "the Basic value is masked wherever it is printed"
+
+
+@pytest.mark.parametrize("account", [True, False], ids=["windows account", "current logon"])
+def test_a_proxy_that_closes_after_asking_gets_the_handshake_on_the_next_connection(
+    tls_emu: Emulator, clock: ManualClock, tls: TLSFiles, account: bool
+) -> None:
+    """Squid with NTLM keep_alive off closes the connection after its first 407 to CONNECT."""
+    proxy = WindowsProxy("NTLM", closes_when_asking=True)
+    try:
+        conn = _through(
+            proxy, tls_emu.server_url, clock, tls, **(_windows_account() if account else {})
+        )
+        assert conn.token()
+        reply = conn.session().get(tls_emu.service_url, params={"f": "json"})
+        assert reply.json()["user"] == ALICE
+        connects = [s for s in proxy.seen if s.method == "CONNECT"]
+        assert {s.user for s in connects if s.user} == {WINDOWS_USER}
+        assert proxy.basic_headers == 0
+    finally:
+        proxy.stop()

@@ -60,6 +60,8 @@ class WindowsHandler(http.server.BaseHTTPRequestHandler):
     asks = "WWW-Authenticate"
     answers = "Authorization"
     offers: Sequence[str] = ("Negotiate", "NTLM")
+    closes_when_asking = False
+    """Close the connection after the first, anonymous challenge (Squid's NTLM keep_alive off)."""
     user: Optional[str] = None
     acceptor: Any = None
     backend_date: Optional[str] = None
@@ -105,6 +107,8 @@ class WindowsHandler(http.server.BaseHTTPRequestHandler):
         self.send_response(self.status)
         for value in values:
             self.send_header(self.asks, value)
+        if self.closes_when_asking and not self.headers.get(self.answers):
+            self.send_header("Connection", "close")
         self.send_header("Content-Type", "text/plain")
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()

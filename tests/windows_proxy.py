@@ -35,8 +35,9 @@ class Seen:
 class WindowsProxy(LoopbackServer):
     """The proxy: ``scheme`` is what its 407 offers (``NTLM`` or ``Negotiate``)."""
 
-    def __init__(self, scheme: str = "NTLM") -> None:
+    def __init__(self, scheme: str = "NTLM", closes_when_asking: bool = False) -> None:
         self.scheme = scheme
+        self.closes_when_asking = closes_when_asking
         self.basic_headers = 0
         super().__init__(_handler(self))
         self.url = f"http://127.0.0.1:{self.port}"
@@ -55,6 +56,7 @@ def _handler(proxy: WindowsProxy) -> Any:
         asks = "Proxy-Authenticate"
         answers = "Proxy-Authorization"
         offers = (proxy.scheme,)
+        closes_when_asking = proxy.closes_when_asking
 
         def _handle(self) -> None:
             body = self.read_body()

@@ -65,8 +65,8 @@ def windows_account(username: str) -> bool:
 
 
 class TunnelAgain(Exception):
-    """The proxy closed a CONNECT connection after asking for Basic: send the request again
-    (the next connection sends Basic at once)."""
+    """The proxy closed a CONNECT connection after asking for Basic or a Windows login: send
+    the request again (the next connection sends Basic, or the first handshake leg, at once)."""
 
 
 class ProxyLogon:
@@ -79,6 +79,9 @@ class ProxyLogon:
         self.password = Secret(password) if self.username else None
         self.login = WindowsLogin(self.username, self.password)
         self.basic_first = bool(self.username) and not windows_account(self.username or "")
+        self.windows_first: Optional[str] = None
+        """The Windows scheme to start each tunnel with, learnt from a proxy that closes the
+        connection after its first 407 (the handshake then begins with the first CONNECT)."""
         """Send Basic with each connection's first request (learned for a Windows account)."""
 
     def __repr__(self) -> str:
@@ -93,7 +96,8 @@ class ProxyLogon:
 
         Returns once the proxy stops asking. Raises:
             ProxyError: nothing we can answer, no login could be made, or the proxy refused it.
-            TunnelAgain: the proxy wants Basic and closed the connection; send again.
+            TunnelAgain: the proxy closed the connection after asking (for Basic or a Windows
+                login, not yet begun); send again.
         """
         basic = ("Basic",) if self.username and not self.basic_first else ()
         scheme = offered(values, SCHEMES + basic)
@@ -106,6 +110,17 @@ class ProxyLogon:
             if leg(self._basic()) is not None:
                 raise ProxyError(proxy_407_message(True))
             return
+        if not connection_open:  # the handshake has not begun: it goes on the next connection
+            self.windows_first = scheme
+            raise TunnelAgain()
+        self.sign_in(scheme, leg)
+
+    def sign_in(self, scheme: str, leg: Leg) -> None:
+        """Run the Windows handshake for ``scheme`` through ``leg``, from its first token.
+
+        Raises:
+            ProxyError: no login could be made, or the proxy refused it.
+        """
         handshake = self.login.handshake(scheme, self.host, self._cannot, PROXY_MISSING)
         if not exchange(handshake, leg):
             raise ProxyError(proxy_refused_windows(self.login.who))
@@ -141,9 +156,12 @@ def open_tunnel(conn: Any, logon: ProxyLogon) -> None:
     """
     tunnel = _Connect(conn)
     try:
-        values = tunnel.leg(logon.preemptive())
-        if values is not None:
-            logon.respond(values, tunnel.leg, connection_open=not tunnel.closed)
+        if logon.windows_first:
+            logon.sign_in(logon.windows_first, tunnel.leg)
+        else:
+            values = tunnel.leg(logon.preemptive())
+            if values is not None:
+                logon.respond(values, tunnel.leg, connection_open=not tunnel.closed)
     except Exception:
         conn.close()
         raise
