@@ -494,8 +494,8 @@ def test_the_cli_prints_a_token_or_one_line_and_a_non_zero_status(
     if code == 0:
         assert len(out.splitlines()) == 1 and usable_token(out.strip())
     else:
-        assert out == "" and err.startswith("arctoken: error: ")
-        assert one_error_line(err), err
+        # one error line; a once-per-host warning may come first (plain http to ::1, say)
+        assert out == "" and one_error_line(err), err
         assert code in (1, 2, 3, 4, 5)
     assert "Traceback" not in err
     assert_no_secret(err)
