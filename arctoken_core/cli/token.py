@@ -288,15 +288,11 @@ def options_from(args: argparse.Namespace, stdin: TextIO) -> Dict[str, Any]:
 
 def _check_readable(args: argparse.Namespace) -> None:
     """A mistyped --cert-file or --key-file is said before any password is asked for it."""
-    for flag, path in (("--cert-file", args.cert_file), ("--key-file", args.key_file)):
-        if not path:
-            continue
-        try:
-            with open(path, "rb"):
-                pass
-        except OSError as exc:
-            reason = exc.strerror or type(exc).__name__
-            raise ConfigError(flag, f"cannot be read ({reason}); check the path") from None
+    for field, path in (("cert_file", args.cert_file), ("key_file", args.key_file)):
+        if path:
+            from ..transport.tls_store import check_readable  # certificates only
+
+            check_readable(path, field)  # its field is named by its flag (flag_error)
 
 
 def _takes_secret(args: argparse.Namespace) -> bool:

@@ -31,10 +31,12 @@ from .settings import uses_system_store
 
 __all__ = [
     "ClientCertificate",
+    "check_readable",
     "is_pkcs12",
     "load_client_certificate",
     "system_store",
     "tls_context",
+    "unreadable",
 ]
 
 log = get_logger(__name__)
@@ -132,7 +134,7 @@ def _pem_error(exc: OSError, client: ClientCertificate) -> ConfigError:
     if "bad decrypt" in text or "bad password" in text:
         return ConfigError("cert_password", "does not open the private key: check the password")
     if not isinstance(exc, ssl.SSLError):
-        return ConfigError("cert_file", f"cannot be read ({exc.strerror or exc}); check the path")
+        return unreadable("cert_file", exc)
     field = "key_file" if client.key_file and "key" in text else "cert_file"
     return ConfigError(
         field,
@@ -180,10 +182,24 @@ def _read(path: str) -> bytes:
         with open(path, "rb") as handle:
             data = handle.read(_MAX_CERT_BYTES + 1)
     except OSError as exc:
-        raise ConfigError("cert_file", f"cannot be read ({exc.strerror}); check the path") from None
+        raise unreadable("cert_file", exc) from None
     if len(data) > _MAX_CERT_BYTES:
         raise ConfigError("cert_file", "is far too large for a certificate: is it the right file?")
     return data
+
+
+def check_readable(path: str, field: str) -> None:
+    """ConfigError on ``field`` when the file ``path`` cannot be opened for reading."""
+    try:
+        with open(path, "rb"):
+            pass
+    except OSError as exc:
+        raise unreadable(field, exc) from None
+
+
+def unreadable(field: str, exc: OSError) -> ConfigError:
+    """The one message for a certificate or key file that cannot be read."""
+    return ConfigError(field, f"cannot be read ({exc.strerror or exc}); check the path")
 
 
 def _load_for_a_moment(context: ssl.SSLContext, pem: bytes, password: str) -> None:
