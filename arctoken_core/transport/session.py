@@ -122,7 +122,8 @@ class SettingsAdapter(HTTPAdapter):
     def _send_once(
         self, request: requests.PreparedRequest, timeout: Any, stream: bool, kwargs: Any
     ) -> requests.Response:
-        """requests' send; once more when the proxy closed a CONNECT after asking for Basic."""
+        """requests' send; once more when the proxy closed a CONNECT after asking (for Basic
+        or a Windows login): the next tunnel answers at once (proxy_auth.TunnelAgain)."""
         try:
             return super().send(request, stream=stream, timeout=timeout, **kwargs)
         except TunnelAgain:
